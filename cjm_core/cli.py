@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pluggy import PluginValidationError
 
 from .errors import CjmError, StudyError
 
@@ -180,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CjmError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PluginValidationError as exc:  # a plugin's hook has a typo or a wrong signature
+        notes = "\n".join(getattr(exc, "__notes__", []))
+        print(f"error: plugin {exc.plugin!r} is invalid: {exc}\n{notes}".rstrip(), file=sys.stderr)
         return 2
 
 
