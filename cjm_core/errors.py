@@ -26,6 +26,10 @@ class ConnectorError(CjmError):
     """A connector was misconfigured or could not read its source."""
 
 
+class SimulationError(CjmError, ValueError):
+    """Settings or arguments of the synthetic generator are inconsistent."""
+
+
 class StudyError(CjmError):
     """A study could not be found, parameterised or executed."""
 
