@@ -129,6 +129,7 @@ def run_study(
     path, study, title = resolve_notebook(name_or_path, registry)
     declared = list_parameters(path)
     given = _check_parameters(dict(parameters or {}), declared, study)
+    given = template_defaults(given, declared, registry)
     effective = {name: info["default"] for name, info in declared.items()} | given
     data_dir = _resolve_data_dir(given, effective)
     run_dir = _make_run_dir(reports_dir, study, run_name, effective)
@@ -206,6 +207,31 @@ def _check_parameters(given: dict[str, Any], declared: dict[str, dict], study: s
         return {k: to_jsonable(v, k) for k, v in given.items()}
     except StudyError as exc:
         raise StudyError(f"Parameters must be plain values: {exc}") from None
+
+
+def template_defaults(
+    given: dict[str, Any], declared: dict[str, dict], registry: Any = None
+) -> dict[str, Any]:
+    """Fill in what a chosen template implies when the user did not say otherwise.
+
+    With ``-p template=retail`` alone, the notebook's banking defaults would not fit: the
+    template's ``study_defaults`` (touchpoints, intervention_date, metrics, alpha ...) and
+    ``data_dir = data/<template>`` replace the notebook defaults for every parameter the
+    notebook declares and the user did not give. Without ``template`` nothing changes.
+
+    >>> template_defaults({"alpha": 0.1}, {"alpha": {}})
+    {'alpha': 0.1}
+    """
+    name = given.get("template")
+    if not name or "template" not in declared or name == declared["template"].get("default"):
+        return given
+    if registry is None:
+        from .plugins import get_registry
+
+        registry = get_registry()
+    implied = {"data_dir": f"data/{name}", **dict(registry.template(name).study_defaults)}
+    filled = {k: v for k, v in implied.items() if k in declared and k not in given}
+    return given | {k: to_jsonable(v, k) for k, v in filled.items()}
 
 
 def _resolve_data_dir(given: dict[str, Any], effective: dict[str, Any]) -> Path | None:
