@@ -9,6 +9,8 @@ PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 DEPS := pyproject.toml requirements/constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
 
 DEMO_DATA := data/banking
+# root (containers, CI machines) must say so to start JupyterLab
+LAB_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 DEMO_CUSTOMERS := 5000
 DEMO_SEED := 7
 
@@ -36,10 +38,10 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check cjm_core plugins tests benchmarks
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_validate.py
