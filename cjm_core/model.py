@@ -82,9 +82,18 @@ class Metric:
 
 #: Metrics every catalog knows, with their standard scales.
 STANDARD_METRICS: tuple[Metric, ...] = (
-    Metric("nps", "Net Promoter Score (likelihood to recommend)", 0, 10),
-    Metric("csat", "Customer satisfaction", 1, 5),
-    Metric("ces", "Customer effort score", 1, 7),
+    Metric("nps", "Net Promoter Score", 0, 10, description="likelihood to recommend, 0-10"),
+    Metric(
+        "csat", "Customer satisfaction", 1, 5, description="1 very dissatisfied .. 5 very satisfied"
+    ),
+    Metric(
+        "ces",
+        "Customer effort score",
+        1,
+        7,
+        description="agreement that the company made it easy: 1 strongly disagree .. 7 "
+        "strongly agree (higher is better)",
+    ),
 )
 
 
