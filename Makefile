@@ -22,7 +22,7 @@ $(STAMP): $(DEPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing cjm_core and plugins into $(VENV) (first run takes a minute)..."
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements/constraints.txt \
-		-e ".[dev]" $(addprefix -e ,$(PLUGINS)) > $(VENV)/pip.log 2>&1 \
+		-e ".[dev,spark]" $(addprefix -e ,$(PLUGINS)) > $(VENV)/pip.log 2>&1 \
 		|| { grep -v "^WARNING: Location" $(VENV)/pip.log; echo "Set-up failed: pip output above."; exit 1; }
 	@touch $(STAMP)
 

@@ -155,3 +155,50 @@ def costs_df() -> pd.DataFrame:
             "amount": [12000.0, 11000.0, 30500.0],
         }
     )
+
+
+# -- engines: DuckDB and Spark local[2] ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (2 threads, loopback only) for the whole test run."""
+    from cjm_core.engine import spark_session
+
+    session = spark_session("local[2]", app_name="cjm-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_engine(spark):
+    from cjm_core.engine import spark_engine as make
+
+    return make(spark)
+
+
+@pytest.fixture(params=["duckdb", "spark"])
+def engine(request):
+    """Each test using it runs once on DuckDB and once on Spark."""
+    from cjm_core.engine import duckdb_engine
+
+    if request.param == "duckdb":
+        return duckdb_engine()
+    return request.getfixturevalue("spark_engine")
+
+
+@pytest.fixture
+def on_both(spark_engine):
+    """``on_both(fn, *args, **kw)``: run ``fn(..., engine=...)`` on both engines, require
+    identical frames, return the DuckDB result."""
+    from cjm_core.engine import duckdb_engine
+
+    from .engines import assert_identical
+
+    def run(fn, *args, **kwargs):
+        left = fn(*args, engine=duckdb_engine(), **kwargs)
+        right = fn(*args, engine=spark_engine, **kwargs)
+        assert_identical(left, right)
+        return left
+
+    return run

@@ -39,7 +39,8 @@ def test_environment_yml_pins_python_311():
 
 def test_environment_yml_has_every_pyproject_requirement_with_same_specifier():
     project = _pyproject()["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    wanted = project["dependencies"] + extras["dev"] + extras["spark"]
     pip = [r for r in _env_pip() if not r.startswith("-e")]
     assert sorted(pip) == sorted(wanted), (
         "environment.yml pip section differs from pyproject.toml dependencies + dev: "
@@ -61,7 +62,8 @@ def test_constraints_pin_every_direct_requirement():
             name, _, version = line.partition("==")
             pins[_name(name)] = version
     project = _pyproject()["project"]
-    for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    extras = project["optional-dependencies"]
+    for req in project["dependencies"] + extras["dev"] + extras["spark"]:
         assert _name(req) in pins, f"{req} is not pinned in requirements/constraints.txt"
 
 
