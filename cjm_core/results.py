@@ -7,7 +7,7 @@ Example::
 
     >>> import pandas as pd
     >>> r = AnalysisResult(pd.DataFrame({"touchpoint": ["web"], "journeys": [3]}))
-    >>> r.to_frame().loc[0, "journeys"]
+    >>> int(r.to_frame().loc[0, "journeys"])
     3
 """
 
