@@ -107,9 +107,6 @@ class Engine:
             df["timestamp"] = ts.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
         if SEQ not in df.columns:
             df[SEQ] = np.arange(len(df), dtype="int64")
-        for column in df.columns:  # pandas 3 "str" and arrow strings -> plain object strings
-            if pd.api.types.is_string_dtype(df[column].dtype) and df[column].dtype != object:
-                df[column] = df[column].astype(object)
         return ibis.memtable(df)
 
     def _from_path(self, path: Path) -> ibis.Table:
@@ -289,6 +286,10 @@ def events_table(events: Any, engine: Any = None) -> tuple[Engine, ibis.Table]:
     if SEQ not in table.columns:
         # no input order to keep (files, Ibis or Spark tables): equal timestamps are ordered
         # by touchpoint then event type, the same way on every engine
-        keys = [table.customer_id, table.timestamp, table.touchpoint, table.event_type]
-        table = table.mutate(**{SEQ: ibis.row_number().over(order_by=keys).cast("int64")})
+        # (numbered per customer: a partitioned sort, not one global sort of the table)
+        w = ibis.window(
+            group_by=table.customer_id,
+            order_by=[table.timestamp, table.touchpoint, table.event_type],
+        )
+        table = table.mutate(**{SEQ: ibis.row_number().over(w).cast("int64")})
     return resolved, table
