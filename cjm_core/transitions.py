@@ -1,0 +1,234 @@
+"""Transitions between the steps of journeys, with start, conversion and drop-off states.
+
+Every journey is read as a chain of states: "(start)", then one state per event at the
+chosen level (touchpoint, stage or channel), then "(conversion)" when the journey converted
+and "(drop-off)" otherwise. Conversion events are outcomes, not states: a journey with a
+conversion event anywhere ends in "(conversion)", and the conversion event itself does not
+add a state (so ``... > website > (conversion)``, not ``... > checkout > (conversion)``). A
+journey made only of conversion events is ``(start) > (conversion)``. (Path variants, by
+contrast, list every event, conversion events included.)
+
+With ``order=k`` the from-state is the last k states (fewer at the beginning, where the
+history starts with "(start)"), rendered joined with " > ".
+
+Example::
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05",
+    ...                                  "2024-01-02 09:00"], utc=True),
+    ...     "touchpoint": ["website", "call_centre", "website"],
+    ... })
+    >>> t = transitions(events).to_frame()
+    >>> t[["from", "to", "count"]].values.tolist()[:2]
+    [['(start)', 'website', 2], ['call_centre', '(drop-off)', 1]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from .engine import events_table
+from .errors import CjmError
+from .journeys import _string_ids, epoch_ms, step_codes, with_codes
+from .model import JourneyCatalog
+from .results import AnalysisResult
+from .sequences import CONVERSION, journey_events
+
+START, CONVERTED, DROP_OFF = "(start)", "(conversion)", "(drop-off)"
+_END_CODES = {-1: CONVERTED, -2: DROP_OFF}
+_MARKER = -3  # one row per journey, to count journeys made only of conversion events
+_JOURNEY = ["customer_id", "journey_id"]
+SEPARATOR = " > "
+
+COLUMNS = {
+    "from": object,
+    "to": object,
+    "count": "int64",
+    "probability": "float64",
+    "median_s": "float64",
+}
+
+
+class Transitions(AnalysisResult):
+    """Transition counts and probabilities; rows ordered by from, to.
+
+    Columns: from, to, count, probability (count / all transitions out of ``from``),
+    median_s (median seconds between the two events, to the millisecond; NaN out of
+    (start) and into the end states).
+    """
+
+    title = "Transitions"
+
+    def matrix(self) -> pd.DataFrame:
+        """From x to probabilities (0 where no transition), (start) first, end states last."""
+        t = self.table
+        if t.empty:
+            return pd.DataFrame(dtype="float64")
+        m = t.pivot_table(index="from", columns="to", values="probability", fill_value=0.0)
+        rows = sorted(m.index, key=lambda s: (s != START, s))
+        cols = sorted(m.columns, key=lambda s: (s in (CONVERTED, DROP_OFF), s))
+        m = m.loc[rows, cols].astype("float64")
+        m.index.name, m.columns.name = "from", "to"
+        return m
+
+    def plot(self, **kwargs: Any):
+        """Heatmap of the transition probabilities (seaborn; a matplotlib Figure)."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        m = self.matrix()
+        size = kwargs.pop("figsize", (1.0 + 0.7 * max(len(m.columns), 1), 1.0 + 0.5 * len(m)))
+        fig, ax = plt.subplots(figsize=size)
+        if m.empty:
+            ax.text(0.5, 0.5, "no transitions", ha="center", va="center")
+            ax.set_axis_off()
+        else:
+            small = m.size <= 400
+            sns.heatmap(m, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=small, fmt=".2f", **kwargs)
+        ax.set_title(self._heading())
+        fig.tight_layout()
+        return fig
+
+
+def transitions(
+    events: Any,
+    *,
+    order: int = 1,
+    level: str = "touchpoint",
+    gap: str | pd.Timedelta | float | None = None,
+    split_on_conversion: bool = True,
+    catalog: JourneyCatalog | None = None,
+    engine: Any = None,
+) -> Transitions:
+    """Counts, probabilities and median times of the transitions between journey states.
+
+    :param order: length of the history in the from-state (1 = first-order Markov chain).
+    :param level: states are touchpoints, stages (needs ``catalog``) or channels (the
+        events' channel column, else the catalog).
+    :param gap, split_on_conversion: how journeys are cut (see
+        :func:`cjm_core.sequences.journey_events`); ``gap=None`` uses the events' own
+        journey_id column when present, else 30 minutes.
+    :returns: :class:`Transitions` (rows ordered by from, to). An empty log gives an empty
+        table. The counts out of "(start)" add up to the number of journeys, and so do the
+        counts into "(conversion)" and "(drop-off)".
+
+    Example::
+
+        >>> import pandas as pd
+        >>> events = pd.DataFrame({
+        ...     "customer_id": ["a", "a", "a"],
+        ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:02",
+        ...                                  "2024-01-01 10:03"], utc=True),
+        ...     "touchpoint": ["website", "mobile_app", "mobile_app"],
+        ...     "event_type": ["interaction", "interaction", "conversion"],
+        ... })
+        >>> t = transitions(events).to_frame()
+        >>> t.loc[t["from"] == "website", ["to", "median_s"]].values.tolist()
+        [['mobile_app', 120.0]]
+    """
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise CjmError(f"order must be a whole number >= 1, got {order!r}.")
+    eng, t = events_table(events, engine)
+    t = _string_ids(t)
+    codes = step_codes(eng, t, level=level, catalog=catalog)
+    info = {"order": order, "level": level, "engine": eng.name}
+    if codes.n_events == 0:
+        return Transitions(_frame([]), ["the log has no events: no transitions"], **info)
+    j = journey_events(with_codes(t, codes), gap=gap, split_on_conversion=split_on_conversion)
+    counts = eng.execute(_transition_counts(j, order), order_by=["_to", *_history(order)])
+    table, journeys = _render(counts, order, codes.labels)
+    notes = [
+        f"{journeys} journeys; conversion events end a journey in {CONVERTED} and are not "
+        "states themselves"
+    ]
+    return Transitions(table, notes, journeys=journeys, **info)
+
+
+def _history(order: int) -> list[str]:
+    return [f"_f{i}" for i in range(1, order + 1)]  # _f1 = the most recent state
+
+
+def _transition_counts(j: ibis.Table, order: int) -> ibis.Table:
+    """Rows (history codes, to code) with count and median milliseconds, in one query."""
+    converted = (j.event_type == CONVERSION).any().over(ibis.window(group_by=_JOURNEY))
+    j = j.mutate(_jconv=converted, _ms=epoch_ms(j.timestamp))
+    s = j.filter(j.event_type != CONVERSION)
+    w = ibis.window(group_by=_JOURNEY, order_by=s.step)
+    s = s.mutate(
+        _prev_ms=s._ms.lag().over(w),
+        _next=s._code.lead().over(w),
+        **{f"_l{i}": s._code.lag(i).over(w) for i in range(1, order + 1)},
+    )
+    null_code = ibis.null("int64")
+    into = s.select(
+        _to=s._code,
+        _dt=(s._ms - s._prev_ms).cast("float64"),
+        **{f"_f{i}": s[f"_l{i}"].cast("int64") for i in range(1, order + 1)},
+    )
+    last = s.filter(s._next.isnull())
+    out = last.select(
+        _to=ibis.ifelse(last._jconv, -1, -2).cast("int64"),
+        _dt=ibis.null("float64"),
+        _f1=last._code,
+        **{f"_f{i}": last[f"_l{i - 1}"].cast("int64") for i in range(2, order + 1)},
+    )
+    first = j.filter(j.step == 1)
+    marker = first.select(
+        _to=ibis.literal(_MARKER, "int64"),
+        _dt=ibis.null("float64"),
+        **{f"_f{i}": null_code for i in range(1, order + 1)},
+    )
+    columns = ["_to", "_dt", *_history(order)]
+    rows = into.select(columns).union(out.select(columns)).union(marker.select(columns))
+    return rows.group_by(["_to", *_history(order)]).agg(
+        _count=rows._to.count(), _median_ms=rows._dt.median()
+    )
+
+
+def _render(counts: pd.DataFrame, order: int, labels: dict[int, str]) -> tuple[pd.DataFrame, int]:
+    """Labels for the coded rows; probabilities; the (start) > (conversion) row of journeys
+    without any state. Returns the table and the number of journeys."""
+    is_marker = counts["_to"] == _MARKER
+    journeys = int(counts.loc[is_marker, "_count"].sum())
+    counts = counts[~is_marker]
+    started = int(counts.loc[counts["_f1"].isna() & (counts["_to"] > 0), "_count"].sum())
+    rows = []
+    for _, r in counts.iterrows():
+        to = _END_CODES.get(int(r["_to"])) or labels[int(r["_to"])]
+        median = r["_median_ms"] / 1000 if pd.notna(r["_median_ms"]) else np.nan
+        rows.append(
+            {
+                "from": _state(r, order, labels),
+                "to": to,
+                "count": int(r["_count"]),
+                "median_s": median,
+            }
+        )
+    if journeys > started:  # journeys made only of conversion events
+        rows.append({"from": START, "to": CONVERTED, "count": journeys - started})
+    table = _frame(rows)
+    out_of = table.groupby("from")["count"].transform("sum")
+    table["probability"] = table["count"] / out_of
+    return table.sort_values(["from", "to"], kind="stable").reset_index(drop=True), journeys
+
+
+def _state(r: pd.Series, order: int, labels: dict[int, str]) -> str:
+    history = []
+    for i in range(1, order + 1):
+        code = r[f"_f{i}"]
+        if pd.isna(code):
+            history.append(START)
+            break
+        history.append(labels[int(code)])
+    return SEPARATOR.join(reversed(history))
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    return df.astype(COLUMNS)

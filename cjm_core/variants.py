@@ -1,0 +1,398 @@
+"""Path variants: the most frequent sequences of touchpoints (or stages, or channels).
+
+Each journey's path is the sequence of its events' steps in journey order (conversion events
+included, at their touchpoint). Paths are never joined into strings on the engine: each
+journey gets a key (its length plus two sums of a per-step integer hash of (position, step
+code), a 62-bit order-sensitive fingerprint computed with plain integer arithmetic that is
+exact on every engine), journeys are counted by key, and only the top variants are
+rendered as text, from one representative journey each. The top variants plus one
+"(other variants)" row always add up to all journeys analysed.
+
+Example::
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "b", "c"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05"] * 2
+    ...                                 + ["2024-01-01 11:00"], utc=True),
+    ...     "touchpoint": ["website", "call_centre", "website", "call_centre", "website"],
+    ... })
+    >>> path_variants(events, top=1).to_frame()[["variant", "journeys"]].values.tolist()
+    [['website > call_centre', 2], ['(other variants)', 1]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from .engine import SEQ, Engine, events_table
+from .errors import CjmError
+from .journeys import StepCodes, _string_ids, epoch_ms, step_codes, with_codes
+from .model import JourneyCatalog
+from .results import AnalysisResult
+from .sequences import CONVERSION, journey_events
+
+OTHER_VARIANTS = "(other variants)"
+TRUNCATED = "…"  # last step of a path cut at max_length
+SEPARATOR = " > "
+
+_P = 2_147_483_647  # 2**31 - 1: every product below stays under 2**62 (no overflow anywhere)
+_MIX = ((48_271, 11, 7), (69_621, 5, 13))  # two independent hash rounds
+_TIE_STEPS = 3  # ties in counts at the cut-off: first steps in alphabetical order decide
+_JOURNEY = ["customer_id", "journey_id"]
+
+COLUMNS = {
+    "variant": object,
+    "steps": object,
+    "n_steps": "int64",
+    "journeys": "int64",
+    "share": "float64",
+    "conversions": "int64",
+    "conversion_rate": "float64",
+    "median_duration_s": "float64",
+}
+
+
+class PathVariants(AnalysisResult):
+    """Top path variants, then one "(other variants)" row; counts add up to all journeys.
+
+    Columns: variant (steps joined with " > "), steps (tuple), n_steps (without the "…"
+    marker), journeys, share (of all journeys analysed), conversions, conversion_rate
+    (a conversion event anywhere in the journey), median_duration_s (of the whole journeys,
+    first to last event, to the millisecond).
+    """
+
+    title = "Path variants"
+
+    def summary(self, max_rows: int = 25) -> str:
+        shown = self.table.drop(columns=["steps"])
+        lines = [self._heading(), shown.head(max_rows).to_string(index=False)]
+        if len(shown) > max_rows:
+            lines.append(f"... {len(shown) - max_rows} more row(s)")
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+
+    def plot(self, kind: str = "sankey", **kwargs: Any):
+        """``kind="sankey"``: a plotly Sankey (``plotly.graph_objects.Figure``) of the top
+        variants' step-to-step flows, ending in (conversion) or (drop-off);
+        ``kind="bar"``: a matplotlib Figure of the variants' shares."""
+        if kind == "sankey":
+            return _sankey(self, **kwargs)
+        if kind == "bar":
+            return _bar(self, **kwargs)
+        raise CjmError(f"Unknown plot kind {kind!r}; use 'sankey' or 'bar'.")
+
+
+def path_variants(
+    events: Any,
+    *,
+    level: str = "touchpoint",
+    top: int = 20,
+    gap: str | pd.Timedelta | float | None = None,
+    split_on_conversion: bool = True,
+    collapse_repeats: bool = False,
+    max_length: int | None = None,
+    min_share: float | None = None,
+    aliases: Mapping[str, str] | None = None,
+    catalog: JourneyCatalog | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    engine: Any = None,
+) -> PathVariants:
+    """The ``top`` most frequent paths with count, share, conversion rate, median duration.
+
+    :param level: steps are touchpoints, stages (needs ``catalog``) or channels (the
+        events' channel column, else the catalog).
+    :param gap, split_on_conversion: how journeys are cut (see
+        :func:`cjm_core.sequences.journey_events`); ``gap=None`` uses the events' own
+        journey_id column when present, else 30 minutes.
+    :param aliases: rename steps (``{"mobile_app": "digital", "website": "digital"}``),
+        applied first; unknown steps are an error.
+    :param min_share: steps with less than this share of all events become "other".
+    :param collapse_repeats: consecutive equal steps (after aliases) count once.
+    :param max_length: keep the first ``max_length`` steps; longer paths end in "…".
+    :param before, after: keep the part of each journey up to and including (``before``)
+        or from (``after``) its first visit to this touchpoint; journeys that never visit
+        it are left out (a note counts them) and shares are of the journeys that do.
+    :returns: :class:`PathVariants`, ordered by journeys (descending) then path text, then
+        the "(other variants)" row (always present; zero when every variant is shown).
+        When variants tie at the cut-off, those whose first steps come first
+        alphabetically are shown. An empty log gives an empty table.
+
+    Example::
+
+        >>> import pandas as pd
+        >>> events = pd.DataFrame({
+        ...     "customer_id": ["a", "a", "a"],
+        ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:01",
+        ...                                  "2024-01-01 10:02"], utc=True),
+        ...     "touchpoint": ["website", "website", "call_centre"],
+        ... })
+        >>> path_variants(events, collapse_repeats=True).to_frame().loc[0, "variant"]
+        'website > call_centre'
+    """
+    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+        raise CjmError(f"top must be a whole number >= 1, got {top!r}.")
+    if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+        raise CjmError(f"max_length must be a whole number >= 1 or None, got {max_length!r}.")
+    if before is not None and after is not None:
+        raise CjmError("Give either before= or after=, not both.")
+    anchor = before if before is not None else after
+    eng, t = events_table(events, engine)
+    t = _string_ids(t)
+    codes = step_codes(eng, t, level=level, catalog=catalog, aliases=aliases, min_share=min_share)
+    info = {"level": level, "top": top, "engine": eng.name}
+    if codes.n_events == 0:
+        return PathVariants(_frame([]), ["the log has no events: no journeys"], **info)
+    if anchor is not None:
+        known = set(catalog.touchpoint_ids) if catalog is not None else codes.touchpoints
+        if anchor not in known:
+            raise CjmError(
+                f"Unknown touchpoint {anchor!r} for {'before' if before else 'after'}=; "
+                f"known touchpoints: {sorted(known)}."
+            )
+    plan = _Plan(codes, gap, split_on_conversion, collapse_repeats, max_length, before, after)
+    coded = with_codes(t, codes)
+    buckets = eng.execute(_buckets(plan.journeys(coded), top, anchor is not None), ["_bucket"])
+    shown = buckets[buckets["_bucket"].between(1, top)]
+    paths = {}
+    if len(shown):
+        paths = _render(eng, plan, _customers(events, eng, coded, codes, shown["_rep"]))
+    rows = []
+    for _, b in shown.iterrows():
+        key = (b["_len"], bool(b["_trunc"]), b["_s1"], b["_s2"])
+        if key not in paths:
+            raise CjmError(
+                f"Could not render a path of customer {b['_rep']!r}: its events come in a "
+                "different order on a second reading (events tied in customer, timestamp, "
+                "touchpoint and event type but different otherwise). Add a '_seq' column "
+                "giving their order."
+            )
+        rows.append(_row(paths[key], b, truncated=bool(b["_trunc"])))
+    rows.sort(key=lambda r: (-r["journeys"], r["variant"]))
+    rest = buckets[buckets["_bucket"] == top + 1]
+    rows.append(_row((), rest.iloc[0] if len(rest) else None, other=True))
+    table = _frame(rows)
+    total = int(table["journeys"].sum())
+    table["share"] = table["journeys"] / total if total else float("nan")
+    excluded = buckets.loc[buckets["_bucket"] == -1, "journeys"].sum()
+    n_variants = int(buckets["_variants"].max()) if buckets["_variants"].notna().any() else 0
+    notes = [f"{total} journeys in {n_variants} variants; {len(shown)} shown"]
+    if anchor is not None:
+        where = "up to and including" if before else "from"
+        notes.append(
+            f"paths {where} the first visit to {anchor!r}; {int(excluded)} journey(s) "
+            f"without {anchor!r} left out; shares are of the {total} journeys with it"
+        )
+    notes += plan.describe()
+    return PathVariants(table, notes, journeys=total, variants=n_variants, **info)
+
+
+class _Plan:
+    """The per-event and per-journey Ibis expressions for one set of path options."""
+
+    def __init__(self, codes, gap, split, collapse, max_length, before, after):
+        self.codes: StepCodes = codes
+        self.gap, self.split, self.collapse = gap, split, collapse
+        self.max_length, self.before, self.after = max_length, before, after
+
+    def describe(self) -> list[str]:
+        out = []
+        if self.collapse:
+            out.append("consecutive repeats collapsed")
+        if self.max_length:
+            out.append(f"paths cut after {self.max_length} steps (marked '{TRUNCATED}')")
+        return out
+
+    def steps(self, coded: ibis.Table) -> ibis.Table:
+        """Events with ``_in`` (a step of the path) and ``_pos`` (its 1-based position)."""
+        j = journey_events(coded, gap=self.gap, split_on_conversion=self.split)
+        anchor = self.before if self.before is not None else self.after
+        if anchor is not None:
+            first = j.step.min(where=j.touchpoint == anchor).over(ibis.window(group_by=_JOURNEY))
+            j = j.mutate(_anchor=first)
+            inside = j.step <= j._anchor if self.before is not None else j.step >= j._anchor
+            pos = j.step if self.before is not None else j.step - j._anchor + 1
+            j = j.mutate(_in=inside.fill_null(False), _pos=pos.fill_null(0))
+        else:
+            j = j.mutate(_in=ibis.literal(True), _pos=j.step)
+        if self.collapse:
+            previous = j._code.lag().over(ibis.window(group_by=_JOURNEY, order_by=j.step))
+            keep = j._in & ((j._pos == 1) | (previous != j._code).fill_null(True))
+            j = j.mutate(_in=keep)
+            running = ibis.cumulative_window(group_by=_JOURNEY, order_by=j.step)
+            j = j.mutate(_pos=j._in.cast("int64").sum().over(running))
+        return j
+
+    def journeys(self, coded: ibis.Table) -> ibis.Table:
+        """One row per journey: its path key, first steps, conversion and duration."""
+        j = self.steps(coded)
+        take = j._in if self.max_length is None else j._in & (j._pos <= self.max_length)
+        x = (j._pos * (len(self.codes.labels) + 1) + j._code) % _P  # (pos, code) -> x: 1 to 1
+        hashes = [_mix(x, *m) for m in _MIX]
+        ms = epoch_ms(j.timestamp)
+        agg = j.group_by(_JOURNEY).agg(
+            _n=j[SEQ].count(where=j._in),
+            _s1=hashes[0].sum(where=take).cast("int64").fill_null(0),
+            _s2=hashes[1].sum(where=take).cast("int64").fill_null(0),
+            _conv=(j.event_type == CONVERSION).any().cast("int64"),
+            _dur=ms.max() - ms.min(),
+            **{
+                f"_c{k}": j._code.max(where=take & (j._pos == k)).fill_null(0)
+                for k in range(1, _TIE_STEPS + 1)
+            },
+        )
+        length = agg._n if self.max_length is None else agg._n.clip(upper=self.max_length)
+        truncated = ibis.literal(False) if self.max_length is None else agg._n > self.max_length
+        return agg.mutate(_len=length.cast("int64"), _trunc=truncated)
+
+
+_KEY = ["_len", "_trunc", "_s1", "_s2"]
+
+
+def _mix(x: ibis.IntegerValue, a: int, c: int, d: int) -> ibis.IntegerValue:
+    """A non-linear integer hash in [0, 2**31): affine map then two squarings, mod 2**31-1."""
+    h = (x * a + c) % _P
+    h = (h * h + d) % _P
+    return (h * h + c) % _P
+
+
+def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:
+    """Journeys grouped into buckets: 1..top (the top variants), top+1 (the rest), -1 (left
+    out: no anchor touchpoint)."""
+    analysed = journeys.filter(journeys._n > 0) if anchored else journeys
+    v = analysed.group_by(_KEY).agg(
+        _count=analysed._len.count(),
+        **{f"_c{k}": analysed[f"_c{k}"].max() for k in range(1, _TIE_STEPS + 1)},
+    )
+    order = [ibis.desc(v._count), *(v[f"_c{k}"] for k in range(1, _TIE_STEPS + 1)), *_KEY]
+    v = v.mutate(_rank=ibis.row_number().over(order_by=order) + 1)
+    ranks = v.select(**{f"{k}_v": v[k] for k in _KEY}, _rank=v._rank)
+    j = journeys.left_join(ranks, [journeys[k] == ranks[f"{k}_v"] for k in _KEY])
+    bucket = ibis.cases(
+        (j._rank.isnull(), -1), (j._rank <= top, j._rank.cast("int64")), else_=top + 1
+    )
+    j = j.mutate(_bucket=bucket.cast("int64"))
+    return j.group_by("_bucket").agg(
+        journeys=j._len.count(),
+        conversions=j._conv.sum(),
+        _median_ms=j._dur.median(),
+        _rep=j.customer_id.min(),
+        _variants=j._rank.max(),
+        **{k: j[k].max() for k in _KEY},
+    )
+
+
+def _customers(
+    events: Any, eng: Engine, coded: ibis.Table, codes: StepCodes, customers: pd.Series
+) -> ibis.Table:
+    """The coded events of a few customers, read cheaply.
+
+    When the events carry their own order (``_seq``: pandas inputs and tables that have
+    it) the coded table is filtered. Otherwise the tie-breaker is generated over the whole
+    table, which a filter cannot skip, so the few customers are read again on their own;
+    the generated order within a customer is the same.
+    """
+    wanted = sorted(set(customers))
+    if hasattr(events, "events") and not isinstance(events, pd.DataFrame):
+        events = events.events  # a DataBundle
+    if not isinstance(events, pd.DataFrame):
+        raw = eng.table(events)
+        if SEQ not in raw.columns:
+            raw = raw.filter(raw.customer_id.cast("string").isin(wanted))
+            return with_codes(_string_ids(events_table(raw, eng)[1]), codes)
+    return coded.filter(coded.customer_id.isin(wanted))
+
+
+def _render(eng: Engine, plan: _Plan, mine: ibis.Table) -> dict:
+    """Path labels by path key, from all journeys of the representative customers."""
+    steps = plan.steps(mine)
+    keys = plan.journeys(mine).select(*_JOURNEY, *_KEY)
+    limit = plan.max_length
+    s = steps.filter(steps._in if limit is None else steps._in & (steps._pos <= limit))
+    s = s.select(*_JOURNEY, "_pos", "_code")
+    joined = s.join(keys, _JOURNEY)
+    df = eng.execute(joined, order_by=[*_JOURNEY, "_pos"])
+    labels = plan.codes.labels
+    paths: dict = {}
+    for (_, _), part in df.groupby(_JOURNEY, sort=True):
+        first = part.iloc[0]
+        key = (first["_len"], bool(first["_trunc"]), first["_s1"], first["_s2"])
+        paths.setdefault(key, tuple(labels[c] for c in part["_code"]))
+    return paths
+
+
+def _row(steps: tuple, b: pd.Series | None, *, truncated: bool = False, other: bool = False):
+    journeys = 0 if b is None else int(b["journeys"])
+    conversions = 0 if b is None else int(b["conversions"])
+    median = float("nan") if b is None or pd.isna(b["_median_ms"]) else b["_median_ms"] / 1000
+    shown = steps + ((TRUNCATED,) if truncated else ())
+    return {
+        "variant": OTHER_VARIANTS if other else SEPARATOR.join(shown),
+        "steps": shown,
+        "n_steps": len(steps),
+        "journeys": journeys,
+        "share": float("nan"),
+        "conversions": conversions,
+        "conversion_rate": conversions / journeys if journeys else float("nan"),
+        "median_duration_s": float(median),
+    }
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    return df.astype(COLUMNS)
+
+
+def _sankey(result: PathVariants, **kwargs: Any):
+    import plotly.graph_objects as go
+
+    top = result.table[result.table["variant"] != OTHER_VARIANTS]
+    nodes: dict[tuple, int] = {}
+    links: dict[tuple[int, int], int] = {}
+
+    def node(key: tuple) -> int:
+        return nodes.setdefault(key, len(nodes))
+
+    for steps, journeys, conversions in zip(
+        top["steps"], top["journeys"], top["conversions"], strict=True
+    ):
+        chain = [node((i, s)) for i, s in enumerate(steps)]
+        for a, b in zip(chain, chain[1:], strict=False):
+            links[(a, b)] = links.get((a, b), 0) + journeys
+        if chain:
+            for outcome, n in (
+                ("(conversion)", conversions),
+                ("(drop-off)", journeys - conversions),
+            ):
+                if n:
+                    end = node((-1, outcome))
+                    links[(chain[-1], end)] = links.get((chain[-1], end), 0) + n
+    labels = [label for (_, label) in nodes]
+    fig = go.Figure(
+        go.Sankey(
+            node={"label": labels, "pad": 12},
+            link={
+                "source": [a for a, _ in links],
+                "target": [b for _, b in links],
+                "value": list(links.values()),
+            },
+        )
+    )
+    fig.update_layout(title_text=kwargs.get("title", result._heading()))
+    return fig
+
+
+def _bar(result: PathVariants, **kwargs: Any):
+    import matplotlib.pyplot as plt
+
+    t = result.table.iloc[::-1]
+    fig, ax = plt.subplots(figsize=kwargs.get("figsize", (8, 0.35 * len(t) + 1.2)))
+    ax.barh(t["variant"], t["share"])
+    ax.set_xlabel("share of journeys")
+    ax.set_title(result._heading())
+    fig.tight_layout()
+    return fig
