@@ -228,22 +228,6 @@ def _join_mapping(
     return t.left_join(m, t[column] == m._map_key).drop("_map_key")
 
 
-def epoch_ms(ts: ibis.TimestampValue) -> ibis.IntegerValue:
-    """Milliseconds since 1970, identical on DuckDB and Spark (whole seconds + milliseconds;
-    finer precision is dropped, as Spark's ``unix_timestamp`` has whole seconds only).
-
-    Example::
-
-        >>> import ibis
-        >>> from cjm_core.engine import duckdb_engine
-        >>> ts = ibis.literal("1970-01-01 00:00:01.250", type="timestamp")
-        >>> int(duckdb_engine().con.execute(epoch_ms(ts)))
-        1250
-    """
-    seconds = ts.epoch_seconds().floor().cast("int64")
-    return seconds * 1000 + ts.millisecond().cast("int64")
-
-
 # -- steps at a level, as integer codes ---------------------------------------------------------
 
 

@@ -41,6 +41,22 @@ def gap_seconds(gap: str | pd.Timedelta | float | int) -> float:
     return seconds
 
 
+def epoch_ms(ts: ibis.TimestampValue) -> ibis.IntegerValue:
+    """Milliseconds since 1970, identical on DuckDB and Spark (whole seconds + milliseconds;
+    finer precision is dropped, as Spark's ``unix_timestamp`` has whole seconds only).
+
+    Example::
+
+        >>> import ibis
+        >>> from cjm_core.engine import duckdb_engine
+        >>> ts = ibis.literal("1970-01-01 00:00:01.250", type="timestamp")
+        >>> int(duckdb_engine().con.execute(epoch_ms(ts)))
+        1250
+    """
+    seconds = ts.epoch_seconds().floor().cast("int64")
+    return seconds * 1000 + ts.millisecond().cast("int64")
+
+
 def journey_events(
     table: ibis.Table,
     *,
@@ -63,9 +79,9 @@ def journey_events(
     else:
         seconds = gap_seconds(DEFAULT_GAP if gap is None else gap)
         w = ibis.window(group_by=t.customer_id, order_by=order)
-        epoch = t.timestamp.epoch_seconds().cast("int64")
+        epoch = epoch_ms(t.timestamp)
         previous = epoch.lag().over(w)
-        new = previous.isnull() | ((epoch - previous) > seconds)
+        new = previous.isnull() | ((epoch - previous) > seconds * 1000)
         if split_on_conversion:
             after_conversion = (t.event_type == CONVERSION).lag().over(w).fill_null(False)
             new = new | after_conversion

@@ -35,10 +35,10 @@ import pandas as pd
 
 from .engine import events_table
 from .errors import CjmError
-from .journeys import _string_ids, epoch_ms, step_codes, with_codes
+from .journeys import _string_ids, step_codes, with_codes
 from .model import JourneyCatalog
 from .results import AnalysisResult
-from .sequences import CONVERSION, journey_events
+from .sequences import CONVERSION, epoch_ms, journey_events
 
 START, CONVERTED, DROP_OFF = "(start)", "(conversion)", "(drop-off)"
 _END_CODES = {-1: CONVERTED, -2: DROP_OFF}

@@ -31,10 +31,10 @@ import pandas as pd
 
 from .engine import SEQ, Engine, events_table
 from .errors import CjmError
-from .journeys import StepCodes, _string_ids, epoch_ms, step_codes, with_codes
+from .journeys import StepCodes, _string_ids, step_codes, with_codes
 from .model import JourneyCatalog
 from .results import AnalysisResult
-from .sequences import CONVERSION, journey_events
+from .sequences import CONVERSION, epoch_ms, journey_events
 
 OTHER_VARIANTS = "(other variants)"
 TRUNCATED = "…"  # last step of a path cut at max_length

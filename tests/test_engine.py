@@ -138,3 +138,20 @@ def test_use_engine_sets_the_default_for_a_block():
     with use_engine(engine):
         assert get_engine() is engine
     assert get_engine() is not engine
+
+
+def test_sub_second_gaps_split_the_same_on_both_engines(on_both):
+    base = ts("2024-01-01 10:00:00.700")
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a"],
+            "timestamp": [
+                base,
+                base + pd.Timedelta(seconds=1799.6),  # inside 30 min
+                base + pd.Timedelta(seconds=1799.6 + 1800.3),  # 0.3 s past 30 min
+            ],
+            "touchpoint": ["web", "web", "web"],
+        }
+    )
+    out = on_both(_journeys, log, gap="30min")
+    assert out["journey_id"].tolist() == ["a#1", "a#1", "a#2"]
