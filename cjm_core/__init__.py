@@ -14,6 +14,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .bundle import DataBundle, load_bundle, validate_data_dir
+from .engine import Engine, duckdb_engine, get_engine, spark_engine, spark_session, use_engine
 from .errors import (
     CatalogError,
     CjmError,
@@ -35,10 +36,16 @@ from .errors import (
     ValueRangeError,
 )
 from .extensions import KPI, Connector, Funnel, NotebookSpec, SyntheticData, Template
+from .friction import DropOff, Loops, RepeatContacts, drop_off, loops, repeat_contacts
+from .funnel_result import FunnelResult
+from .funnels import funnel
+from .journeys import Journeys, build_journeys
+from .kpis import TouchpointKPIs, touchpoint_kpis
 from .model import Channel, JourneyCatalog, Metric, Persona, Stage, Touchpoint
 from .plugins import get_registry, hookimpl, make_plugin_manager, registry_with
 from .record import read_records, record
 from .registry import PluginFailure, PluginInfo, Registry
+from .retention import RepeatPurchase, Retention, repeat_purchase, retention
 from .runner import StudyRun, list_parameters, run_study
 from .schema import (
     Problem,
@@ -50,6 +57,8 @@ from .schema import (
 )
 from .stats import TestResult, two_proportions, welch_t_test
 from .studies import BeforeAfterResult, before_after, read_truth
+from .transitions import Transitions, transitions
+from .variants import PathVariants, path_variants
 
 try:
     __version__ = version("cjm-core")
@@ -57,7 +66,6 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 __all__ = [
-    "KPI",
     "BeforeAfterResult",
     "CatalogError",
     "Channel",
@@ -67,21 +75,31 @@ __all__ = [
     "ConnectorError",
     "DataBundle",
     "DataValidationError",
+    "DropOff",
     "DuplicateRowsError",
     "EmptyTableError",
+    "Engine",
     "Funnel",
+    "FunnelResult",
     "JourneyCatalog",
+    "Journeys",
+    "KPI",
+    "Loops",
     "Metric",
     "MissingColumnError",
     "MissingValueError",
     "NaiveTimestampError",
     "NotebookSpec",
+    "PathVariants",
     "Persona",
     "PluginError",
     "PluginFailure",
     "PluginInfo",
     "Problem",
     "Registry",
+    "RepeatContacts",
+    "RepeatPurchase",
+    "Retention",
     "ScoreRangeError",
     "Stage",
     "StudyError",
@@ -92,22 +110,39 @@ __all__ = [
     "TestResult",
     "TimestampError",
     "Touchpoint",
+    "TouchpointKPIs",
+    "Transitions",
     "UnknownMetricError",
     "UnknownTouchpointError",
     "ValidationResult",
     "ValueRangeError",
     "before_after",
+    "build_journeys",
+    "drop_off",
+    "duckdb_engine",
+    "funnel",
+    "get_engine",
     "get_registry",
     "hookimpl",
     "list_parameters",
     "load_bundle",
+    "loops",
     "make_plugin_manager",
+    "path_variants",
     "read_records",
     "read_truth",
     "record",
     "registry_with",
+    "repeat_contacts",
+    "repeat_purchase",
+    "retention",
     "run_study",
+    "spark_engine",
+    "spark_session",
+    "touchpoint_kpis",
+    "transitions",
     "two_proportions",
+    "use_engine",
     "validate_costs",
     "validate_customers",
     "validate_data_dir",
