@@ -104,7 +104,9 @@ class Engine:
                     f"Column 'timestamp' must be tz-aware datetimes, got {ts.dtype}; load the "
                     "data with cjm_core.load_bundle, which parses and validates it."
                 )
-            df["timestamp"] = ts.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+            # UTC wall time without the zone: backends then skip per-row time-zone
+            # conversions (DuckDB's TIMESTAMPTZ arithmetic is several times slower)
+            df["timestamp"] = ts.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
         if SEQ not in df.columns:
             df[SEQ] = np.arange(len(df), dtype="int64")
         return ibis.memtable(df)
@@ -276,6 +278,10 @@ def events_table(events: Any, engine: Any = None) -> tuple[Engine, ibis.Table]:
         raise EngineError(
             f"events.timestamp must be a timestamp column, got {table.timestamp.type()}."
         )
+    if table.timestamp.type().timezone is not None:
+        # inside the engine times are naive UTC (see Engine._from_pandas); results are
+        # given back as UTC-aware by Engine.execute
+        table = table.mutate(timestamp=table.timestamp.cast("timestamp"))
     add = {}
     for column, (dtype, default) in OPTIONAL.items():
         if column not in table.columns:
