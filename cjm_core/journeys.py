@@ -36,7 +36,7 @@ from .engine import SEQ, Engine, events_table
 from .errors import CjmError, UnknownTouchpointError
 from .model import JourneyCatalog
 from .results import AnalysisResult
-from .sequences import CONVERSION, journey_events
+from .sequences import CONVERSION, journey_events, journey_label
 
 LEVELS = ("touchpoint", "stage", "channel")
 MISSING = "(missing)"  # label of an event without a value at the chosen level
@@ -185,6 +185,7 @@ def build_journeys(
         first_touchpoint=j.touchpoint.max(where=j.step == 1),
         last_touchpoint=j.touchpoint.max(where=j.is_last),
     )
+    per_journey = per_journey.mutate(journey_id=journey_label(per_journey))
     df = eng.execute(per_journey, order_by=["customer_id", "start", "journey_id"])
     df = _journey_frame(df)
     info = {"gap": str(gap), "split_on_conversion": split_on_conversion, "engine": eng.name}

@@ -63,38 +63,52 @@ def journey_events(
     gap: str | pd.Timedelta | float | None = None,
     split_on_conversion: bool = True,
 ) -> ibis.Table:
-    """Add ``journey_id`` (str), ``step`` (1-based), ``n_steps`` and ``is_last`` to events.
+    """Add ``journey_id``, ``step`` (1-based) and ``is_last`` to the events.
 
     :param gap: split a customer's events where consecutive events are more than ``gap``
         apart. ``None`` uses the events' own ``journey_id`` column when there is one, and
         otherwise splits at the default gap of 30 minutes.
     :param split_on_conversion: with a gap, also start a new journey after a conversion.
-    :returns: the events with journey columns; generated ids are ``<customer_id>#<n>``
-        (n = 1, 2, ... in time order).
+    :returns: the events with journey columns. A journey is identified by
+        (``customer_id``, ``journey_id``): the given ids (text), or for generated journeys
+        the number 1, 2, ... of the journey within its customer (int64, cheap to group
+        by); :func:`journey_label` renders them as ``<customer_id>#<n>``.
+
+    One sort per customer serves everything: the gap test looks at the previous and next
+    event (lag and lead), the journey number is a running sum of journey starts, and the
+    step is the distance from the journey's first row.
     """
     t = table
-    order = [t.timestamp, t[SEQ]]
     if gap is None and "journey_id" in t.columns:
         t = t.mutate(journey_id=t.journey_id.cast("string"))
-    else:
-        seconds = gap_seconds(DEFAULT_GAP if gap is None else gap)
-        w = ibis.window(group_by=t.customer_id, order_by=order)
-        epoch = epoch_ms(t.timestamp)
-        previous = epoch.lag().over(w)
-        new = previous.isnull() | ((epoch - previous) > seconds * 1000)
-        if split_on_conversion:
-            after_conversion = (t.event_type == CONVERSION).lag().over(w).fill_null(False)
-            new = new | after_conversion
-        t = t.mutate(_new_journey=new.cast("int64"))
-        running = ibis.cumulative_window(group_by=t.customer_id, order_by=[t.timestamp, t[SEQ]])
-        t = t.mutate(_journey_no=t._new_journey.sum().over(running))
-        t = t.mutate(
-            journey_id=t.customer_id.cast("string") + "#" + t._journey_no.cast("string")
-        ).drop("_new_journey", "_journey_no")
-    within = ibis.window(group_by=[t.customer_id, t.journey_id], order_by=[t.timestamp, t[SEQ]])
-    whole = ibis.window(group_by=[t.customer_id, t.journey_id])
+        w = ibis.window(group_by=[t.customer_id, t.journey_id], order_by=[t.timestamp, t[SEQ]])
+        return t.mutate(
+            step=(ibis.row_number().over(w) + 1).cast("int64"),
+            is_last=t[SEQ].lead().over(w).isnull(),
+        )
+    limit = int(gap_seconds(DEFAULT_GAP if gap is None else gap) * 1000)
+    t = t.mutate(_ms=epoch_ms(t.timestamp))
+    w = ibis.window(group_by=t.customer_id, order_by=[t._ms, t[SEQ]])
+    previous, following = t._ms.lag().over(w), t._ms.lead().over(w)
+    new = previous.isnull() | ((t._ms - previous) > limit)
+    last = following.isnull() | ((following - t._ms) > limit)
+    if split_on_conversion:
+        conversion = t.event_type == CONVERSION
+        new = new | conversion.lag().over(w).fill_null(False)
+        last = last | conversion
+    t = t.mutate(_new=new.cast("int64"), is_last=last, _row=ibis.row_number().over(w))
+    running = ibis.cumulative_window(group_by=t.customer_id, order_by=t._row)
     t = t.mutate(
-        step=(ibis.row_number().over(within) + 1).cast("int64"),
-        n_steps=t[SEQ].count().over(whole).cast("int64"),
+        journey_id=t._new.sum().over(running).cast("int64"),
+        _first_row=ibis.ifelse(t._new == 1, t._row, None).max().over(running),
     )
-    return t.mutate(is_last=t.step == t.n_steps)
+    return t.mutate(step=(t._row - t._first_row + 1).cast("int64")).drop(
+        "_ms", "_new", "_row", "_first_row"
+    )
+
+
+def journey_label(t: ibis.Table) -> ibis.Value:
+    """Journey ids as text: the given ids, or ``<customer_id>#<n>`` for generated ones."""
+    if t.journey_id.type().is_string():
+        return t.journey_id
+    return t.customer_id.cast("string") + "#" + t.journey_id.cast("string")

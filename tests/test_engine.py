@@ -14,7 +14,7 @@ from cjm_core.engine import (
     use_engine,
 )
 from cjm_core.errors import CjmError, MissingColumnError, NaiveTimestampError
-from cjm_core.sequences import gap_seconds, journey_events
+from cjm_core.sequences import gap_seconds, journey_events, journey_label
 
 ORDER = ["customer_id", "timestamp", "_seq"]
 
@@ -46,8 +46,9 @@ def log() -> pd.DataFrame:
 
 def _journeys(log, engine, **kw):
     eng, table = events_table(log, engine)
-    out = eng.execute(journey_events(table, **kw), order_by=ORDER)
-    return out[["customer_id", "journey_id", "step", "n_steps", "is_last", "touchpoint"]]
+    j = journey_events(table, **kw)
+    out = eng.execute(j.mutate(journey_id=journey_label(j)), order_by=ORDER)
+    return out[["customer_id", "journey_id", "step", "is_last", "touchpoint"]]
 
 
 def test_journeys_split_by_gap_and_conversion_on_both_engines(log, on_both):
@@ -70,7 +71,8 @@ def test_given_journey_ids_are_used_when_no_gap_is_asked(log, engine):
     log = log.assign(journey_id=["j1", "j1", "j1", "j2", "j9", "j9"])
     out = _journeys(log, engine)
     assert out["journey_id"].tolist() == ["j1", "j1", "j1", "j2", "j9", "j9"]
-    assert out["n_steps"].tolist() == [3, 3, 3, 1, 2, 2]
+    assert out["step"].tolist() == [1, 2, 3, 1, 1, 2]
+    assert out["is_last"].tolist() == [False, False, True, True, False, True]
 
 
 def test_events_out_of_order_are_sorted_by_time(log, engine):
@@ -86,7 +88,7 @@ def test_one_event_is_one_journey_of_one_step(engine):
         {"customer_id": ["x"], "timestamp": [ts("2024-05-01")], "touchpoint": ["web"]}
     )
     out = _journeys(one, engine, gap="30min")
-    assert out[["journey_id", "step", "n_steps", "is_last"]].iloc[0].tolist() == ["x#1", 1, 1, True]
+    assert out[["journey_id", "step", "is_last"]].iloc[0].tolist() == ["x#1", 1, True]
 
 
 def test_inputs_of_every_kind(log, tmp_path):
