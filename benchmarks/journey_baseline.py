@@ -94,12 +94,22 @@ def journeys_table(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def path_variants(df: pd.DataFrame, journeys: pd.DataFrame, top: int = 20) -> pd.DataFrame:
-    """The ``top`` touchpoint sequences: journeys, share of all journeys, conversion rate."""
-    # string concatenation by groupby-sum is ~10x faster than .agg(" > ".join)
-    paths = (df["touchpoint"] + " > ").groupby(df["journey"], sort=True).sum()
-    paths = paths.str.removesuffix(" > ")
-    table = pd.DataFrame({"path": paths.to_numpy(), "converted": journeys["converted"].to_numpy()})
+def path_variants(
+    df: pd.DataFrame, journeys: pd.DataFrame, top: int = 20, paths: str = "sum"
+) -> pd.DataFrame:
+    """The ``top`` touchpoint sequences: journeys, share of all journeys, conversion rate.
+
+    ``paths="sum"`` joins a journey's touchpoints by a groupby-sum of ``touchpoint + " > "``
+    (the careful way, default); ``"join"`` by the common ``.agg(" > ".join)``, ~10x slower.
+    """
+    if paths == "join":
+        text = df.groupby("journey", sort=True)["touchpoint"].agg(" > ".join)
+    elif paths == "sum":
+        text = (df["touchpoint"] + " > ").groupby(df["journey"], sort=True).sum()
+        text = text.str.removesuffix(" > ")
+    else:
+        raise ValueError(f"paths must be 'sum' or 'join', got {paths!r}")
+    table = pd.DataFrame({"path": text.to_numpy(), "converted": journeys["converted"].to_numpy()})
     variants = table.groupby("path", sort=False).agg(
         journeys=("converted", "size"), conversion_rate=("converted", "mean")
     )
@@ -146,12 +156,16 @@ def funnel_table(df: pd.DataFrame, steps: Sequence[str], window: str = "7D") -> 
         ok = (candidates["timestamp"] > candidates["at"]) & (
             candidates["timestamp"] <= candidates["limit"]
         )
-        nxt = candidates[ok].groupby("customer_id").agg(
-            at=("timestamp", "min"), limit=("limit", "first")
+        nxt = (
+            candidates[ok]
+            .groupby("customer_id")
+            .agg(at=("timestamp", "min"), limit=("limit", "first"))
         )
         reached = nxt
         counts.append(len(reached))
-    return pd.DataFrame({"step": range(1, len(steps) + 1), "touchpoint": steps, "customers": counts})
+    return pd.DataFrame(
+        {"step": range(1, len(steps) + 1), "touchpoint": steps, "customers": counts}
+    )
 
 
 def journey_summary(
@@ -161,14 +175,16 @@ def journey_summary(
     gap: str = "30min",
     window: str = "7D",
     top: int = 20,
+    paths: str = "sum",
 ) -> Summary:
-    """The full journey summary of ``events`` (a DataFrame or a Parquet path)."""
+    """The full journey summary of ``events`` (a DataFrame or a Parquet path); ``paths``: see
+    :func:`path_variants`."""
     df = read_events(events) if isinstance(events, str | Path) else events
     df = sessionise(df, gap)
     journeys = journeys_table(df)
     return Summary(
         journeys=journeys,
-        variants=path_variants(df, journeys, top),
+        variants=path_variants(df, journeys, top, paths),
         transitions=transitions_table(df, journeys),
         funnel=funnel_table(df, steps, window),
     )
