@@ -155,11 +155,22 @@ def normalise_frame(df: pd.DataFrame, order_by: Sequence[str] | None = None) -> 
             df[column] = s.astype("float64")
         elif pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
             df[column] = s.astype(object).where(s.notna(), None)
-        elif s.dtype == object:
+        elif s.dtype == object and _needs_plain(s):
             df[column] = s.map(_plain)
     if order_by:
         df = df.sort_values(list(order_by), kind="stable")
     return df.reset_index(drop=True)
+
+
+def _needs_plain(s: pd.Series) -> bool:
+    """Only columns holding arrays, numpy scalars or float NaN need value-by-value work."""
+    sample = s.dropna()
+    if len(sample) < len(s):  # NaN / None among text: make them all None
+        return True
+    if sample.empty:
+        return False
+    first = sample.iloc[0]
+    return not isinstance(first, str) or not all(isinstance(v, str) for v in sample.iloc[:100])
 
 
 def _plain(value: Any) -> Any:
