@@ -46,6 +46,7 @@ lab: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_journeys.py --events 1000000 10000000 --repeats 3 --impl cjm pandas sql
 
 constraints: setup
 	@{ sed -n '1,3p' requirements/constraints.txt; \
