@@ -130,6 +130,11 @@ class Engine:
     # -- output ------------------------------------------------------------------------
     def execute(self, expr: ibis.Expr, order_by: Sequence[str] | None = None) -> pd.DataFrame:
         """Run ``expr`` and return pandas with backend-independent dtypes (and row order)."""
+        if order_by and isinstance(expr, ibis.Table):
+            # sorted by the backend (much faster than pandas on millions of rows); nulls
+            # last and binary string order on DuckDB and Spark alike
+            expr = expr.order_by([ibis.asc(c, nulls_first=False) for c in order_by])
+            order_by = None
         out = self.con.to_pandas(expr)
         if isinstance(out, pd.Series):
             out = out.to_frame()
