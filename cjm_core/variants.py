@@ -5,7 +5,9 @@ included, at their touchpoint). Paths are never joined into strings on the engin
 journey gets a key (its length plus two sums of a per-step integer hash of (position, step
 code), a 62-bit order-sensitive fingerprint computed with plain integer arithmetic that is
 exact on every engine), journeys are counted by key, and only the top variants are
-rendered as text, from one representative journey each. The top variants plus one
+rendered as text, from one representative journey each. Two different paths of the same
+length share a key only if both 31-bit sums collide (odds of about 1 in 4e18 per pair): not
+impossible, so the key is a fingerprint, not a proof of equality. The top variants plus one
 "(other variants)" row always add up to all journeys analysed.
 
 Example::
