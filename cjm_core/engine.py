@@ -266,6 +266,17 @@ def use_engine(engine: Any) -> Iterator[Engine]:
         _current.reset(token)
 
 
+def catalog_of(events: Any, catalog: Any = None) -> Any:
+    """The catalog given, else the one of a DataBundle passed as ``events`` (or None)."""
+    from .model import JourneyCatalog
+
+    if catalog is None:
+        catalog = getattr(events, "catalog", None)
+    if catalog is not None and not isinstance(catalog, JourneyCatalog):
+        raise CjmError(f"catalog must be a JourneyCatalog, got {type(catalog).__name__}.")
+    return catalog
+
+
 def _is_spark_dataframe(data: Any) -> bool:
     return type(data).__name__ == "DataFrame" and type(data).__module__.startswith("pyspark")
 
@@ -298,6 +309,10 @@ def events_table(events: Any, engine: Any = None) -> tuple[Engine, ibis.Table]:
         # inside the engine times are naive UTC (see Engine._from_pandas); results are
         # given back as UTC-aware by Engine.execute
         table = table.mutate(timestamp=table.timestamp.cast("timestamp"))
+    # ids are text on every engine (an empty pandas input has null-typed columns)
+    table = table.mutate(
+        customer_id=table.customer_id.cast("string"), touchpoint=table.touchpoint.cast("string")
+    )
     add = {}
     for column, (dtype, default) in OPTIONAL.items():
         if column not in table.columns:

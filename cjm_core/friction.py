@@ -32,7 +32,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from .engine import SEQ, Engine, events_table
+from .engine import SEQ, Engine, catalog_of, events_table
 from .errors import CjmError
 from .model import JourneyCatalog
 from .results import AnalysisResult
@@ -44,15 +44,6 @@ JOURNEY = ["customer_id", "journey_id"]
 
 
 # -- shared helpers (also used by cjm_core.kpis) ---------------------------------------------
-
-
-def resolve_catalog(events: Any, catalog: JourneyCatalog | None) -> JourneyCatalog | None:
-    """The catalog given, else the one of a DataBundle passed as ``events`` (or None)."""
-    if catalog is None:
-        catalog = getattr(events, "catalog", None)
-    if catalog is not None and not isinstance(catalog, JourneyCatalog):
-        raise CjmError(f"catalog must be a JourneyCatalog, got {type(catalog).__name__}.")
-    return catalog
 
 
 def level_expr(t: ibis.Table, level: str, catalog: JourneyCatalog | None) -> ibis.Value:
@@ -154,7 +145,7 @@ def drop_off(
         >>> drop_off(ev).to_frame()[["touchpoint", "drop_offs", "exit_rate"]].values.tolist()
         [['web', 1, 0.5], ['shop', 0, 0.0]]
     """
-    catalog = resolve_catalog(events, catalog)
+    catalog = catalog_of(events, catalog)
     eng, t = events_table(events, engine)
     level_expr(t, level, catalog)  # check the level before building anything
     j = journeys_with_outcome(t, gap, split_on_conversion)
@@ -235,7 +226,7 @@ def loops(
         >>> loops(ev).to_frame()[["touchpoint", "revisits"]].values.tolist()
         [['web', 1], ['call', 0]]
     """
-    catalog = resolve_catalog(events, catalog)
+    catalog = catalog_of(events, catalog)
     eng, t = events_table(events, engine)
     j = journeys_with_outcome(t, gap, split_on_conversion)
     aggs: dict[str, Any] = {}

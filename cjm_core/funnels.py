@@ -51,7 +51,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from .engine import SEQ, Engine, events_table
+from .engine import SEQ, Engine, catalog_of, events_table
 from .errors import CjmError
 from .funnel_query import (
     BUILDERS,
@@ -122,8 +122,8 @@ def funnel(
         ([2, 1], [1.0, 0.5])
     """
     check_choice(mode, level)
-    if hasattr(events, "events") and hasattr(events, "catalog"):  # a DataBundle
-        catalog = catalog if catalog is not None else events.catalog
+    catalog = catalog_of(events, catalog)
+    if hasattr(events, "events") and hasattr(events, "customers"):  # a DataBundle
         customers = customers if customers is not None else events.customers
     seconds = _window_seconds(window)
     plan = read_steps(steps, level, optional=optional, catalog=catalog)

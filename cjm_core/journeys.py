@@ -156,7 +156,6 @@ def build_journeys(
         (600.0, True, 40.0)
     """
     eng, t = events_table(events, engine)
-    t = _string_ids(t)
     notes = []
     if "channel" in t.columns:
         t = t.mutate(channel=t.channel.cast("string"))
@@ -207,13 +206,6 @@ def _journey_frame(df: pd.DataFrame) -> pd.DataFrame:
     df["omnichannel"] = df["n_channels"] >= 2
     df = df[list(JOURNEY_COLUMNS)]
     return df.astype(JOURNEY_COLUMNS)
-
-
-def _string_ids(t: ibis.Table) -> ibis.Table:
-    """customer_id and touchpoint as strings (an empty pandas input has null-typed columns)."""
-    return t.mutate(
-        customer_id=t.customer_id.cast("string"), touchpoint=t.touchpoint.cast("string")
-    )
 
 
 def _join_mapping(

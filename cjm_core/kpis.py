@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import events_table
+from .engine import catalog_of, events_table
 from .errors import CjmError
-from .friction import JOURNEY, journeys_with_outcome, new_figure, ratio, resolve_catalog
+from .friction import JOURNEY, journeys_with_outcome, new_figure, ratio
 from .model import JourneyCatalog
 from .results import AnalysisResult
 from .stats import two_proportions
@@ -117,7 +117,7 @@ def touchpoint_kpis(
     """
     if not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise CjmError(f"alpha must be a number between 0 and 1 (exclusive); got {alpha!r}.")
-    catalog = resolve_catalog(events, catalog)
+    catalog = catalog_of(events, catalog)
     eng, t = events_table(events, engine)
     j = journeys_with_outcome(t, gap, split_on_conversion)
     per_event = t.group_by("touchpoint").aggregate(  # needs no journeys: straight from t

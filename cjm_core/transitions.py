@@ -35,7 +35,7 @@ import pandas as pd
 
 from .engine import events_table
 from .errors import CjmError
-from .journeys import _string_ids, step_codes, with_codes
+from .journeys import step_codes, with_codes
 from .model import JourneyCatalog
 from .results import AnalysisResult
 from .sequences import CONVERSION, epoch_ms, journey_events
@@ -135,7 +135,6 @@ def transitions(
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise CjmError(f"order must be a whole number >= 1, got {order!r}.")
     eng, t = events_table(events, engine)
-    t = _string_ids(t)
     codes = step_codes(eng, t, level=level, catalog=catalog)
     info = {"order": order, "level": level, "engine": eng.name}
     if codes.n_events == 0:

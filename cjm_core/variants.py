@@ -33,7 +33,7 @@ import pandas as pd
 
 from .engine import SEQ, Engine, events_table
 from .errors import CjmError
-from .journeys import StepCodes, _string_ids, step_codes, with_codes
+from .journeys import StepCodes, step_codes, with_codes
 from .model import JourneyCatalog
 from .results import AnalysisResult
 from .sequences import CONVERSION, epoch_ms, journey_events
@@ -144,7 +144,6 @@ def path_variants(
         raise CjmError("Give either before= or after=, not both.")
     anchor = before if before is not None else after
     eng, t = events_table(events, engine)
-    t = _string_ids(t)
     codes = step_codes(eng, t, level=level, catalog=catalog, aliases=aliases, min_share=min_share)
     info = {"level": level, "top": top, "engine": eng.name}
     if codes.n_events == 0:
@@ -305,7 +304,7 @@ def _customers(
         raw = eng.table(events)
         if SEQ not in raw.columns:
             raw = raw.filter(raw.customer_id.cast("string").isin(wanted))
-            return with_codes(_string_ids(events_table(raw, eng)[1]), codes)
+            return with_codes(events_table(raw, eng)[1], codes)
     return coded.filter(coded.customer_id.isin(wanted))
 
 
