@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
 
@@ -41,8 +42,12 @@ OPTIONAL = {
     "value": ("float64", None),
     "duration_s": ("float64", None),
 }
-#: Tie-breaker column: the input row order (added for pandas and file inputs).
+#: Tie-breaker column: the input row order of a pandas input; for other inputs
+#: :func:`with_seq` numbers each customer's events by (timestamp, touchpoint, event_type).
 SEQ = "_seq"
+#: The timestamp as integer microseconds since 1970 (added by :func:`events_table`): gaps,
+#: windows and durations are integer arithmetic on every engine.
+US = "_us"
 
 _current: contextvars.ContextVar[Engine | None] = contextvars.ContextVar("cjm_engine", default=None)
 _names = itertools.count()
@@ -126,6 +131,14 @@ class Engine:
         if "timestamp" in table.columns and not table.timestamp.type().is_timestamp():
             table = table.mutate(timestamp=table.timestamp.cast("timestamp('UTC')"))
         return table
+
+    def micros(self, ts: ibis.TimestampValue) -> ibis.IntegerValue:
+        """Microseconds since 1970 of a (naive UTC) timestamp, the same on every engine.
+
+        DuckDB's ``epoch_us`` and Spark's ``unix_micros``: integer work, where DuckDB's
+        time-zone aware arithmetic goes through ICU and costs seconds on millions of rows.
+        """
+        return (_spark_epoch_us if self.name == "pyspark" else _duckdb_epoch_us)(ts)
 
     # -- output ------------------------------------------------------------------------
     def execute(self, expr: ibis.Expr, order_by: Sequence[str] | None = None) -> pd.DataFrame:
@@ -277,6 +290,16 @@ def catalog_of(events: Any, catalog: Any = None) -> Any:
     return catalog
 
 
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _duckdb_epoch_us(ts) -> dt.int64:  # type: ignore[empty-body]
+    """Microseconds since 1970 (DuckDB's epoch_us)."""
+
+
+@ibis.udf.scalar.builtin(name="unix_micros")
+def _spark_epoch_us(ts) -> dt.int64:  # type: ignore[empty-body]
+    """Microseconds since 1970 (Spark's unix_micros)."""
+
+
 def _is_spark_dataframe(data: Any) -> bool:
     return type(data).__name__ == "DataFrame" and type(data).__module__.startswith("pyspark")
 
@@ -288,10 +311,16 @@ def events_table(events: Any, engine: Any = None) -> tuple[Engine, ibis.Table]:
     """Resolve the engine and read ``events`` into a checked Ibis table.
 
     Required columns: customer_id, timestamp, touchpoint; event_type (default
-    ``"interaction"``), value and duration_s are added when absent. ``_seq`` breaks ties
-    between equal timestamps: the row order of a pandas input; for inputs without an order
-    of their own (files, Ibis and Spark tables) touchpoint then event type decide.
+    ``"interaction"``), value and duration_s are added when absent, and ``_us`` (the
+    timestamp in integer microseconds). A pandas input also carries ``_seq``, its row order,
+    which breaks ties between equal timestamps; other inputs are ordered by touchpoint then
+    event type within a timestamp (see :func:`order_keys`). Events prepared by
+    :func:`cjm_core.prepare_events` come back as they are (already checked).
     """
+    from .prepared import PreparedEvents
+
+    if isinstance(events, PreparedEvents):
+        return events.engine_for(engine), events.table
     resolved = get_engine(engine)
     table = resolved.table(events)
     missing = [c for c in REQUIRED if c not in table.columns]
@@ -319,14 +348,24 @@ def events_table(events: Any, engine: Any = None) -> tuple[Engine, ibis.Table]:
             add[column] = ibis.literal(default, type=dtype)
     if add:
         table = table.mutate(**add)
-    table = table.mutate(event_type=table.event_type.fill_null("interaction"))
-    if SEQ not in table.columns:
-        # no input order to keep (files, Ibis or Spark tables): equal timestamps are ordered
-        # by touchpoint then event type, the same way on every engine
-        # (numbered per customer: a partitioned sort, not one global sort of the table)
-        w = ibis.window(
-            group_by=table.customer_id,
-            order_by=[table.timestamp, table.touchpoint, table.event_type],
-        )
-        table = table.mutate(**{SEQ: ibis.row_number().over(w).cast("int64")})
-    return resolved, table
+    return resolved, table.mutate(
+        event_type=table.event_type.fill_null("interaction"),
+        **{US: resolved.micros(table.timestamp)},
+    )
+
+
+def order_keys(table: ibis.Table) -> list[ibis.Value]:
+    """The order of a customer's events: time, then the input order (``_seq``) where there
+    is one, else touchpoint then event type (the same on every engine)."""
+    if SEQ in table.columns:
+        return [table[US], table[SEQ]]
+    return [table[US], table.touchpoint, table.event_type]
+
+
+def with_seq(table: ibis.Table) -> ibis.Table:
+    """The events with ``_seq``: kept when present, else each customer's events numbered in
+    :func:`order_keys` order (a window: a partitioned sort, so add it only where needed)."""
+    if SEQ in table.columns:
+        return table
+    w = ibis.window(group_by=table.customer_id, order_by=order_keys(table))
+    return table.mutate(**{SEQ: ibis.row_number().over(w).cast("int64")})

@@ -32,7 +32,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from .engine import SEQ, Engine, catalog_of, events_table
+from .engine import US, Engine, catalog_of, events_table, order_keys
 from .errors import CjmError
 from .model import JourneyCatalog
 from .results import AnalysisResult
@@ -366,9 +366,9 @@ def repeat_contacts(
     seconds = gap_seconds(within)
     eng, t = events_table(events, engine)
     c = t.filter(t.touchpoint.isin(wanted))
-    w = ibis.window(group_by=c.customer_id, order_by=[c.timestamp, c[SEQ]])
-    epoch = c.timestamp.epoch_seconds().cast("int64")
-    c = c.mutate(_rep=((epoch - epoch.lag().over(w)) <= seconds).fill_null(False).cast("int64"))
+    w = ibis.window(group_by=c.customer_id, order_by=order_keys(c))
+    us, limit = c[US], int(round(seconds * 1_000_000))
+    c = c.mutate(_rep=((us - us.lag().over(w)) <= limit).fill_null(False).cast("int64"))
     per = c.group_by(["customer_id", "touchpoint"]).aggregate(_n=c.count(), _r=c._rep.sum())
     agg = per.group_by("touchpoint").aggregate(
         contacts=per._n.sum(),

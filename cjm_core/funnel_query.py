@@ -33,9 +33,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import ibis
-import ibis.expr.datatypes as dt
 
-from .engine import SEQ
+from .engine import SEQ, US, with_seq
 from .funnel_steps import FunnelStep
 
 
@@ -46,14 +45,13 @@ def entries(
     values: list[str],
     mode: str,
     attribute: str | None,
-    engine: str = "duckdb",
 ) -> tuple[ibis.Table, ibis.Table]:
     """The entry per customer (``cid, t1, s1`` [+ ``p1`` in strict mode, + ``bd``, the
     attribute at the entry event]) and the events of the steps and exclusions (``cid, ts,
     seq, v`` [+ ``pos``]), filtered first so the joins work on the few rows that matter.
     """
-    micros = _EPOCH_US.get(engine, _duckdb_epoch_us)
-    cols = {"cid": table.customer_id, "ts": micros(table.timestamp), "seq": table[SEQ]}
+    table = with_seq(table)
+    cols = {"cid": table.customer_id, "ts": table[US], "seq": table[SEQ]}
     cols["v"] = table[column]
     if attribute is not None:
         cols["bd"] = table[attribute]
@@ -230,22 +228,6 @@ def _key(t: ibis.Table) -> ibis.StructValue:
 
 def _micros(seconds: float) -> int:
     return round(seconds * 1_000_000)
-
-
-@ibis.udf.scalar.builtin(name="epoch_us")
-def _duckdb_epoch_us(ts) -> dt.int64:  # type: ignore[empty-body]
-    """Microseconds since 1970 (DuckDB's epoch_us; no time-zone arithmetic)."""
-
-
-@ibis.udf.scalar.builtin(name="unix_micros")
-def _spark_epoch_us(ts) -> dt.int64:  # type: ignore[empty-body]
-    """Microseconds since 1970 (Spark's unix_micros)."""
-
-
-#: Timestamps become integer microseconds up front: comparing, adding the window and
-#: subtracting are then plain integer work (DuckDB's time-zone aware timestamp arithmetic
-#: and date_diff go through ICU and cost seconds on millions of rows).
-_EPOCH_US = {"duckdb": _duckdb_epoch_us, "pyspark": _spark_epoch_us}
 
 
 def _after_entry(entry: ibis.Table, events: ibis.Table, seconds: float) -> ibis.Table:

@@ -144,7 +144,7 @@ def funnel(
     source, people = _breakdown_source(eng, table, breakdown, customers)
 
     attribute = breakdown if source == "events" else None
-    entry, base = entries(table, column, plan, all_values, mode, attribute, eng.name)
+    entry, base = entries(table, column, plan, all_values, mode, attribute)
     if people is not None:
         entry = attach_customer_attribute(entry, people, breakdown)
     state = BUILDERS[mode](entry, base, plan, seconds)

@@ -32,84 +32,16 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from .engine import SEQ, Engine, events_table
+from .engine import SEQ, US, Engine, events_table
 from .errors import CjmError, UnknownTouchpointError
+from .journey_result import COLUMNS, SEP, Journeys, keep_on_engine
 from .model import JourneyCatalog
-from .results import AnalysisResult
-from .sequences import CONVERSION, journey_events, journey_label
+from .sequences import CONVERSION, journey_events
 
 LEVELS = ("touchpoint", "stage", "channel")
 MISSING = "(missing)"  # label of an event without a value at the chosen level
 OTHER = "other"  # label of rare steps grouped by ``min_share``
-_SEP = "\x1f"  # joins a journey's distinct ids on the engine (the ASCII unit separator)
-
-JOURNEY_COLUMNS = {
-    "journey_id": object,
-    "customer_id": object,
-    "start": "datetime64[us, UTC]",
-    "end": "datetime64[us, UTC]",
-    "duration_s": "float64",
-    "n_events": "int64",
-    "touchpoints": object,
-    "n_touchpoints": "int64",
-    "channels": object,
-    "n_channels": "int64",
-    "omnichannel": bool,
-    "converted": bool,
-    "value": "float64",
-    "first_touchpoint": object,
-    "last_touchpoint": object,
-}
-
-
-class Journeys(AnalysisResult):
-    """One row per journey (see :func:`build_journeys` for the columns)."""
-
-    title = "Journeys"
-
-    def stats(self) -> dict[str, float]:
-        """Number of journeys and customers, conversion rate, median duration, omnichannel
-        share, mean events per journey (NaN when there are no journeys)."""
-        t = self.table
-        n = len(t)
-        return {
-            "journeys": n,
-            "customers": int(t["customer_id"].nunique()),
-            "conversion_rate": float(t["converted"].mean()) if n else float("nan"),
-            "median_duration_s": float(t["duration_s"].median()) if n else float("nan"),
-            "omnichannel_share": float(t["omnichannel"].mean()) if n else float("nan"),
-            "mean_events": float(t["n_events"].mean()) if n else float("nan"),
-        }
-
-    def summary(self, max_rows: int = 10) -> str:
-        s = self.stats()
-        head = (
-            f"{s['journeys']} journey(s) of {s['customers']} customer(s); conversion rate "
-            f"{s['conversion_rate']:.1%}, median duration {s['median_duration_s']:.0f} s, "
-            f"omnichannel {s['omnichannel_share']:.1%}, {s['mean_events']:.2f} events per journey"
-        )
-        return head + "\n" + super().summary(max_rows)
-
-    def plot(self, **kwargs: Any):
-        """Histograms of events per journey and of duration, converted vs not (matplotlib
-        Figure)."""
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=kwargs.pop("figsize", (10, 3.5)))
-        t = self.table
-        for converted, label in ((False, "not converted"), (True, "converted")):
-            part = t[t["converted"] == converted]
-            if len(part):
-                axes[0].hist(part["n_events"], bins=20, alpha=0.6, label=label)
-                axes[1].hist(part["duration_s"] / 60, bins=20, alpha=0.6, label=label)
-        axes[0].set(xlabel="events per journey", ylabel="journeys")
-        axes[1].set(xlabel="duration (minutes)", ylabel="journeys")
-        for ax in axes:
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend()
-        fig.suptitle(self._heading())
-        fig.tight_layout()
-        return fig
+MAX_BITS = 62  # sets of up to this many distinct values are bitmasks on the engine
 
 
 def build_journeys(
@@ -156,56 +88,80 @@ def build_journeys(
         (600.0, True, 40.0)
     """
     eng, t = events_table(events, engine)
+    j = journey_events(t, gap=gap, split_on_conversion=split_on_conversion)
     notes = []
-    if "channel" in t.columns:
-        t = t.mutate(channel=t.channel.cast("string"))
+    has_channel = "channel" in j.columns
+    if has_channel:
+        j = j.mutate(channel=j.channel.cast("string"))
     elif catalog is not None:
-        t = _join_mapping(t, "touchpoint", catalog.channel_of(), "channel", "string")
         notes.append("channels derived from the catalog (the events have no channel column)")
     else:
-        t = t.mutate(channel=ibis.null("string"))
         notes.append(
             "the events have no channel column and no catalog was given: channels are empty "
             "and no journey counts as omnichannel"
         )
-    j = journey_events(t, gap=gap, split_on_conversion=split_on_conversion)
+    keys = ["touchpoint", "channel"] if has_channel else ["touchpoint"]
+    vocab = eng.execute(j.group_by(keys).agg(_n=ibis._.count()), order_by=keys)
+    info = {"gap": str(gap), "split_on_conversion": split_on_conversion, "engine": eng.name}
+    if vocab.empty:
+        notes.append("the log has no events: no journeys")
+        return Journeys(pd.DataFrame(columns=list(COLUMNS)).astype(COLUMNS), notes, **info)
+    touchpoints = sorted(vocab["touchpoint"].dropna().unique())
+    if has_channel:
+        channels = sorted(vocab["channel"].dropna().unique())
+        member = {c: j.channel == c for c in channels}
+    elif catalog is not None:
+        channel_of = catalog.channel_of()
+        channels = sorted({channel_of[tp] for tp in touchpoints if tp in channel_of})
+        member = {
+            c: j.touchpoint.isin([tp for tp in touchpoints if channel_of.get(tp) == c])
+            for c in channels
+        }
+    else:
+        channels, member = [], {}
+    tp_set, tp_bits = _set_of(j, j.touchpoint, {tp: j.touchpoint == tp for tp in touchpoints})
+    ch_set, ch_bits = _set_of(j, j.channel if has_channel else None, member)
     is_conversion = j.event_type == CONVERSION
-    # sorted distinct ids joined into one text (arrays are slow to bring back into pandas)
-    touchpoints = j.touchpoint.collect(distinct=True).sort().join(_SEP)
-    channels = j.channel.collect(distinct=True).sort().join(_SEP)
     per_journey = j.group_by(["customer_id", "journey_id"]).agg(
-        start=j.timestamp.min(),
-        end=j.timestamp.max(),
+        _start=j[US].min(),
+        _end=j[US].max(),
         n_events=j[SEQ].count(),
-        touchpoints=touchpoints,
-        channels=channels,
+        _tp=tp_set,
+        _ntp=_count_of({tp: j.touchpoint == tp for tp in touchpoints}, j.touchpoint),
+        _ch=ch_set,
+        _nch=_count_of(member, j.channel if has_channel else None),
         converted=is_conversion.any(),
         value=j.value.sum(where=is_conversion),
         first_touchpoint=j.touchpoint.max(where=j.step == 1),
         last_touchpoint=j.touchpoint.max(where=j.is_last),
     )
-    per_journey = per_journey.mutate(journey_id=journey_label(per_journey))
-    df = eng.execute(per_journey, order_by=["customer_id", "start", "journey_id"])
-    df = _journey_frame(df)
-    info = {"gap": str(gap), "split_on_conversion": split_on_conversion, "engine": eng.name}
-    if df.empty:
-        notes.append("the log has no events: no journeys")
-    return Journeys(df, notes, **info)
-
-
-def _journey_frame(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    for column in ("touchpoints", "channels"):
-        df[column] = [tuple(v.split(_SEP)) if v else () for v in df[column]]
-    df["value"] = df["value"].astype("float64").fillna(0.0)
-    df["duration_s"] = (
-        (df["end"] - df["start"]).dt.total_seconds() if len(df) else pd.Series(dtype="float64")
+    source = keep_on_engine(
+        eng, per_journey, touchpoints if tp_bits else None, channels if ch_bits else None
     )
-    df["n_touchpoints"] = df["touchpoints"].map(len)
-    df["n_channels"] = df["channels"].map(len)
-    df["omnichannel"] = df["n_channels"] >= 2
-    df = df[list(JOURNEY_COLUMNS)]
-    return df.astype(JOURNEY_COLUMNS)
+    return Journeys(source, notes, **info)
+
+
+def _set_of(j: ibis.Table, column: Any, member: dict[str, ibis.Value]) -> tuple[Any, bool]:
+    """A journey's set of values: a bitmask (bit k: the k-th value of ``member`` occurs) when
+    there are at most MAX_BITS values, else the sorted distinct values joined as text."""
+    if len(member) <= MAX_BITS:
+        mask = ibis.literal(0, "int64")
+        for k, hit in enumerate(member.values()):
+            mask = mask + hit.any().ifelse(1 << k, 0).cast("int64")
+        return mask, True
+    if column is None:  # catalog channels: the channel of each touchpoint
+        raise CjmError(f"More than {MAX_BITS} channels in the catalog; add a channel column.")
+    return column.collect(distinct=True).sort().join(SEP), False
+
+
+def _count_of(member: dict[str, ibis.Value], column: Any) -> ibis.Value:
+    """The number of distinct values of a journey (0 when there are none)."""
+    if len(member) <= MAX_BITS or column is None:
+        count = ibis.literal(0, "int64")
+        for hit in member.values():
+            count = count + hit.any().cast("int64")
+        return count
+    return column.nunique().cast("int64")
 
 
 def _join_mapping(

@@ -35,25 +35,25 @@ class AnalysisResult:
     def __len__(self) -> int:
         return len(self.table)
 
+    def _head(self, n: int) -> pd.DataFrame:
+        """The first ``n`` rows (results kept on an engine fetch only these)."""
+        return self.table.head(n)
+
     def _heading(self) -> str:
         details = ", ".join(f"{k}={v}" for k, v in self.info.items() if _short(v))
         return f"{self.title} ({details})" if details else self.title
 
     def summary(self, max_rows: int = 20) -> str:
-        lines = [self._heading(), self.table.head(max_rows).to_string(index=False)]
-        if len(self.table) > max_rows:
-            lines.append(f"... {len(self.table) - max_rows} more row(s)")
+        lines = [self._heading(), self._head(max_rows).to_string(index=False)]
+        if len(self) > max_rows:
+            lines.append(f"... {len(self) - max_rows} more row(s)")
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def _repr_html_(self, max_rows: int = 20) -> str:
         # text from the data is escaped by pandas' to_html (escape=True)
-        table = self.table.head(max_rows).to_html(index=False, escape=True, float_format=_fmt)
-        more = (
-            f"<p>... {len(self.table) - max_rows} more row(s)</p>"
-            if len(self.table) > max_rows
-            else ""
-        )
+        table = self._head(max_rows).to_html(index=False, escape=True, float_format=_fmt)
+        more = f"<p>... {len(self) - max_rows} more row(s)</p>" if len(self) > max_rows else ""
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return (
             f"<div><strong>{html.escape(self._heading())}</strong>{table}{more}"
@@ -62,7 +62,7 @@ class AnalysisResult:
         )
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {len(self.table)} row(s); {self._heading()}>"
+        return f"<{type(self).__name__}: {len(self)} row(s); {self._heading()}>"
 
     def plot(self, **kwargs: Any):  # pragma: no cover - each result draws its own chart
         raise NotImplementedError(f"{type(self).__name__} has no default chart")

@@ -30,7 +30,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .engine import SEQ, events_table
+from .engine import US, events_table, order_keys
 from .errors import CjmError
 from .friction import new_figure, ratio
 from .results import AnalysisResult
@@ -263,17 +263,17 @@ def repeat_purchase(
     seconds = gap_seconds(within)
     eng, t = events_table(events, engine)
     c = t.filter(t.event_type == CONVERSION)
-    epoch = c.timestamp.epoch_seconds().cast("int64")
-    w = ibis.window(group_by=c.customer_id, order_by=[c.timestamp, c[SEQ]])
-    c = c.mutate(_e=epoch, _p=period_index(c.timestamp, period), _rn=ibis.row_number().over(w))
+    w = ibis.window(group_by=c.customer_id, order_by=order_keys(c))
+    c = c.mutate(_e=c[US], _p=period_index(c.timestamp, period), _rn=ibis.row_number().over(w))
     first = c.filter(c._rn == 0).select("customer_id", _e0=c._e, _cohort=c._p)
     second = c.filter(c._rn == 1).select("customer_id", _e1=c._e)
     per = first.left_join(second, "customer_id")
-    end = t.timestamp.epoch_seconds().cast("int64").max()
+    end = t[US].max()
+    limit = int(round(seconds * 1_000_000))  # times are integer microseconds
     per = per.cross_join(t.aggregate(_end=end))
     per = per.mutate(
-        _rep=((per._e1 - per._e0) <= seconds).fill_null(False).cast("int64"),
-        _open=((per._e0 + int(seconds)) > per._end).cast("int64"),
+        _rep=((per._e1 - per._e0) <= limit).fill_null(False).cast("int64"),
+        _open=((per._e0 + limit) > per._end).cast("int64"),
     )
     agg = per.group_by("_cohort").aggregate(
         customers=per.count(), repeat_customers=per._rep.sum(), _open=per._open.sum()

@@ -33,12 +33,12 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .engine import events_table
+from .engine import US, events_table
 from .errors import CjmError
 from .journeys import step_codes, with_codes
 from .model import JourneyCatalog
 from .results import AnalysisResult
-from .sequences import CONVERSION, epoch_ms, journey_events
+from .sequences import CONVERSION, journey_events
 
 START, CONVERTED, DROP_OFF = "(start)", "(conversion)", "(drop-off)"
 _END_CODES = {-1: CONVERTED, -2: DROP_OFF}
@@ -59,7 +59,7 @@ class Transitions(AnalysisResult):
     """Transition counts and probabilities; rows ordered by from, to.
 
     Columns: from, to, count, probability (count / all transitions out of ``from``),
-    median_s (median seconds between the two events, to the millisecond; NaN out of
+    median_s (median seconds between the two events, to the microsecond; NaN out of
     (start) and into the end states).
     """
 
@@ -139,7 +139,7 @@ def transitions(
     info = {"order": order, "level": level, "engine": eng.name}
     if codes.n_events == 0:
         return Transitions(_frame([]), ["the log has no events: no transitions"], **info)
-    j = journey_events(with_codes(t, codes), gap=gap, split_on_conversion=split_on_conversion)
+    j = with_codes(journey_events(t, gap=gap, split_on_conversion=split_on_conversion), codes)
     counts = eng.execute(_transition_counts(j, order), order_by=["_to", *_history(order)])
     table, journeys = _render(counts, order, codes.labels)
     notes = [
@@ -154,20 +154,20 @@ def _history(order: int) -> list[str]:
 
 
 def _transition_counts(j: ibis.Table, order: int) -> ibis.Table:
-    """Rows (history codes, to code) with count and median milliseconds, in one query."""
+    """Rows (history codes, to code) with count and median microseconds, in one query."""
     converted = (j.event_type == CONVERSION).any().over(ibis.window(group_by=_JOURNEY))
-    j = j.mutate(_jconv=converted, _ms=epoch_ms(j.timestamp))
+    j = j.mutate(_jconv=converted)
     s = j.filter(j.event_type != CONVERSION)
     w = ibis.window(group_by=_JOURNEY, order_by=s.step)
     s = s.mutate(
-        _prev_ms=s._ms.lag().over(w),
+        _prev_us=s[US].lag().over(w),
         _next=s._code.lead().over(w),
         **{f"_l{i}": s._code.lag(i).over(w) for i in range(1, order + 1)},
     )
     null_code = ibis.null("int64")
     into = s.select(
         _to=s._code,
-        _dt=(s._ms - s._prev_ms).cast("float64"),
+        _dt=(s[US] - s._prev_us).cast("float64"),
         **{f"_f{i}": s[f"_l{i}"].cast("int64") for i in range(1, order + 1)},
     )
     last = s.filter(s._next.isnull())
@@ -186,7 +186,7 @@ def _transition_counts(j: ibis.Table, order: int) -> ibis.Table:
     columns = ["_to", "_dt", *_history(order)]
     rows = into.select(columns).union(out.select(columns)).union(marker.select(columns))
     return rows.group_by(["_to", *_history(order)]).agg(
-        _count=rows._to.count(), _median_ms=rows._dt.median()
+        _count=rows._to.count(), _median_us=rows._dt.median()
     )
 
 
@@ -200,7 +200,7 @@ def _render(counts: pd.DataFrame, order: int, labels: dict[int, str]) -> tuple[p
     rows = []
     for _, r in counts.iterrows():
         to = _END_CODES.get(int(r["_to"])) or labels[int(r["_to"])]
-        median = r["_median_ms"] / 1000 if pd.notna(r["_median_ms"]) else np.nan
+        median = r["_median_us"] / 1_000_000 if pd.notna(r["_median_us"]) else np.nan
         rows.append(
             {
                 "from": _state(r, order, labels),

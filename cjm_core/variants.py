@@ -31,12 +31,13 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from .engine import SEQ, Engine, events_table
+from .engine import SEQ, US, Engine, events_table
 from .errors import CjmError
 from .journeys import StepCodes, step_codes, with_codes
 from .model import JourneyCatalog
+from .prepared import PreparedEvents
 from .results import AnalysisResult
-from .sequences import CONVERSION, epoch_ms, journey_events
+from .sequences import CONVERSION, journey_events
 
 OTHER_VARIANTS = "(other variants)"
 TRUNCATED = "…"  # last step of a path cut at max_length
@@ -156,12 +157,12 @@ def path_variants(
                 f"known touchpoints: {sorted(known)}."
             )
     plan = _Plan(codes, gap, split_on_conversion, collapse_repeats, max_length, before, after)
-    coded = with_codes(t, codes)
+    coded = with_codes(journey_events(t, gap=gap, split_on_conversion=split_on_conversion), codes)
     buckets = eng.execute(_buckets(plan.journeys(coded), top, anchor is not None), ["_bucket"])
     shown = buckets[buckets["_bucket"].between(1, top)]
     paths = {}
     if len(shown):
-        paths = _render(eng, plan, _customers(events, eng, coded, codes, shown["_rep"]))
+        paths = _render(eng, plan, _customers(events, eng, coded, plan, shown["_rep"]))
     rows = []
     for _, b in shown.iterrows():
         key = (b["_len"], bool(b["_trunc"]), b["_s1"], b["_s2"])
@@ -208,9 +209,9 @@ class _Plan:
             out.append(f"paths cut after {self.max_length} steps (marked '{TRUNCATED}')")
         return out
 
-    def steps(self, coded: ibis.Table) -> ibis.Table:
-        """Events with ``_in`` (a step of the path) and ``_pos`` (its 1-based position)."""
-        j = journey_events(coded, gap=self.gap, split_on_conversion=self.split)
+    def steps(self, j: ibis.Table) -> ibis.Table:
+        """Coded journey events with ``_in`` (a step of the path) and ``_pos`` (its 1-based
+        position)."""
         anchor = self.before if self.before is not None else self.after
         if anchor is not None:
             first = j.step.min(where=j.touchpoint == anchor).over(ibis.window(group_by=_JOURNEY))
@@ -234,13 +235,12 @@ class _Plan:
         take = j._in if self.max_length is None else j._in & (j._pos <= self.max_length)
         x = (j._pos * (len(self.codes.labels) + 1) + j._code) % _P  # (pos, code) -> x: 1 to 1
         hashes = [_mix(x, *m) for m in _MIX]
-        ms = epoch_ms(j.timestamp)
         agg = j.group_by(_JOURNEY).agg(
             _n=j[SEQ].count(where=j._in),
             _s1=hashes[0].sum(where=take).cast("int64").fill_null(0),
             _s2=hashes[1].sum(where=take).cast("int64").fill_null(0),
             _conv=(j.event_type == CONVERSION).any().cast("int64"),
-            _dur=ms.max() - ms.min(),
+            _dur=j[US].max() - j[US].min(),
             **{
                 f"_c{k}": j._code.max(where=take & (j._pos == k)).fill_null(0)
                 for k in range(1, _TIE_STEPS + 1)
@@ -280,7 +280,7 @@ def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:
     return j.group_by("_bucket").agg(
         journeys=j._len.count(),
         conversions=j._conv.sum(),
-        _median_ms=j._dur.median(),
+        _median_us=j._dur.median(),
         _rep=j.customer_id.min(),
         _variants=j._rank.max(),
         **{k: j[k].max() for k in _KEY},
@@ -288,23 +288,26 @@ def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:
 
 
 def _customers(
-    events: Any, eng: Engine, coded: ibis.Table, codes: StepCodes, customers: pd.Series
+    events: Any, eng: Engine, coded: ibis.Table, plan: _Plan, customers: pd.Series
 ) -> ibis.Table:
-    """The coded events of a few customers, read cheaply.
+    """The coded journey events of a few customers, read cheaply.
 
-    When the events carry their own order (``_seq``: pandas inputs and tables that have
-    it) the coded table is filtered. Otherwise the tie-breaker is generated over the whole
-    table, which a filter cannot skip, so the few customers are read again on their own;
-    the generated order within a customer is the same.
+    Prepared events are a table on the engine and pandas inputs carry their own order
+    (``_seq``): the coded events are filtered. Otherwise the order is generated while
+    sessionising the whole table, which a filter cannot skip, so the few customers are read
+    again on their own; the generated order within a customer is the same.
     """
     wanted = sorted(set(customers))
     if hasattr(events, "events") and not isinstance(events, pd.DataFrame):
         events = events.events  # a DataBundle
-    if not isinstance(events, pd.DataFrame):
+    if not isinstance(events, pd.DataFrame | PreparedEvents):
         raw = eng.table(events)
         if SEQ not in raw.columns:
             raw = raw.filter(raw.customer_id.cast("string").isin(wanted))
-            return with_codes(events_table(raw, eng)[1], codes)
+            j = journey_events(
+                events_table(raw, eng)[1], gap=plan.gap, split_on_conversion=plan.split
+            )
+            return with_codes(j, plan.codes)
     return coded.filter(coded.customer_id.isin(wanted))
 
 
@@ -329,7 +332,7 @@ def _render(eng: Engine, plan: _Plan, mine: ibis.Table) -> dict:
 def _row(steps: tuple, b: pd.Series | None, *, truncated: bool = False, other: bool = False):
     journeys = 0 if b is None else int(b["journeys"])
     conversions = 0 if b is None else int(b["conversions"])
-    median = float("nan") if b is None or pd.isna(b["_median_ms"]) else b["_median_ms"] / 1000
+    median = float("nan") if b is None or pd.isna(b["_median_us"]) else b["_median_us"] / 1e6
     shown = steps + ((TRUNCATED,) if truncated else ())
     return {
         "variant": OTHER_VARIANTS if other else SEPARATOR.join(shown),

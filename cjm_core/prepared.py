@@ -1,0 +1,170 @@
+"""Events sessionised once and kept on the engine, shared by every journey analysis.
+
+Each analysis on its own reads the events and sorts every customer's events into journeys.
+When several analyses run on the same log (a journey summary: journeys, paths, transitions,
+a funnel), :func:`prepare_events` does that work once and keeps the result on the engine (a
+temporary DuckDB table, a cached Spark table); every analysis accepts it in place of the
+events, with the same results::
+
+    >>> import pandas as pd
+    >>> from cjm_core import build_journeys, path_variants
+    >>> events = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05",
+    ...                                  "2024-01-02 09:00"], utc=True),
+    ...     "touchpoint": ["website", "call_centre", "website"],
+    ... })
+    >>> prepared = prepare_events(events, gap="30min")
+    >>> len(build_journeys(prepared).to_frame()), len(build_journeys(events).to_frame())
+    (2, 2)
+    >>> path_variants(prepared).to_frame()["variant"].tolist()[:2]
+    ['website', 'website > call_centre']
+
+An analysis asked for other journey options (another ``gap``) sessionises the prepared
+events again, which is correct but not faster.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from .engine import Engine, events_table, get_engine
+from .errors import CjmError
+
+_names = itertools.count()
+#: The journey options of each prepared table, by the table's Ibis operation.
+_OPTIONS: dict[Any, tuple] = {}
+JOURNEY_COLUMNS = ("journey_id", "step", "is_last")
+
+
+def options_key(gap: Any, split_on_conversion: bool, has_ids: bool) -> tuple:
+    """What defines the journeys: the given ids, or (gap in microseconds, split)."""
+    from .sequences import DEFAULT_GAP, gap_seconds
+
+    if gap is None and has_ids:
+        return ("ids",)
+    seconds = gap_seconds(DEFAULT_GAP if gap is None else gap)
+    return ("gap", int(round(seconds * 1_000_000)), bool(split_on_conversion))
+
+
+@dataclass(eq=False)
+class PreparedEvents:
+    """Canonical events with their journeys (``journey_id``, ``step``, ``is_last``,
+    ``_seq``), materialised on an engine. Make them with :func:`prepare_events`."""
+
+    engine: Engine
+    table: ibis.Table
+    gap: Any
+    split_on_conversion: bool
+    has_ids: bool  # the source had its own journey_id column
+    _finalizer: Any = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"PreparedEvents(engine={self.engine.name!r}, gap={self.gap!r}, "
+            f"split_on_conversion={self.split_on_conversion})"
+        )
+
+    def engine_for(self, engine: Any) -> Engine:
+        """The engine the events live on; an analysis asking for another one is an error."""
+        if engine is None or engine is self.engine:
+            return self.engine
+        wanted = get_engine(engine)
+        if wanted.con is self.engine.con:
+            return self.engine
+        raise CjmError(
+            f"These events were prepared on {self.engine!r}; run the analysis there (omit "
+            "engine=) or prepare them again on the other engine."
+        )
+
+    def release(self) -> None:
+        """Drop the table from the engine now (otherwise when this object is collected)."""
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+def prepare_events(
+    events: Any,
+    *,
+    gap: str | pd.Timedelta | float | None = None,
+    split_on_conversion: bool = True,
+    engine: Any = None,
+) -> PreparedEvents:
+    """Read, check and sessionise ``events`` once, for several analyses to share.
+
+    :param events: a pandas DataFrame, a Parquet/CSV path, an Ibis table, a Spark DataFrame
+        or a DataBundle (see :func:`cjm_core.engine.events_table`).
+    :param gap, split_on_conversion: how journeys are cut, as in
+        :func:`cjm_core.build_journeys` (``gap=None``: the events' own journey_id, else
+        30 minutes). Analyses called with the same options reuse the journeys.
+    :returns: :class:`PreparedEvents`, accepted as ``events`` by every analysis.
+    """
+    from .sequences import journey_events
+
+    eng, t = events_table(events, engine)
+    has_ids = "journey_id" in t.columns
+    key = options_key(gap, split_on_conversion, has_ids)
+    expr = journey_events(t, gap=gap, split_on_conversion=split_on_conversion)
+    table, drop = materialise(eng, expr)
+    _OPTIONS[table.op()] = (key, has_ids)
+    prepared = PreparedEvents(eng, table, gap, split_on_conversion, has_ids)
+    prepared._finalizer = weakref.finalize(prepared, _forget, table.op(), drop)
+    return prepared
+
+
+def reuse(table: ibis.Table, gap: Any, split_on_conversion: bool) -> tuple[Any, bool]:
+    """For :func:`cjm_core.sequences.journey_events`: ``(None, _)`` when ``table`` is
+    prepared with these options (use it as it is); else the table to sessionise (prepared
+    tables lose their journey columns) and whether it has its own journey ids."""
+    record = _OPTIONS.get(table.op())
+    if record is None:
+        return table, "journey_id" in table.columns
+    key, has_ids = record
+    wanted = options_key(gap, split_on_conversion, has_ids)
+    if wanted == key:
+        return None, has_ids
+    if wanted == ("ids",):
+        raise CjmError(
+            "These events were prepared with a gap, which replaced their own journey_id; "
+            "prepare them again with gap=None to use the given journeys."
+        )
+    return table.drop(*JOURNEY_COLUMNS), False
+
+
+def materialise(eng: Engine, expr: ibis.Table) -> tuple[ibis.Table, Any]:
+    """Keep ``expr`` on the engine; returns the table and a function that drops it."""
+    name = f"cjm_kept_{next(_names)}"
+    con = eng.con
+    if eng.name == "pyspark":
+        # a cached temp view on the session (``expr.cache()`` would pick Ibis's default
+        # backend for in-memory inputs); the pinned Ibis's own steps for it
+        con._run_pre_execute_hooks(expr)
+        table = con._create_cached_table(name, expr)
+
+        def release() -> None:
+            try:
+                con._drop_cached_table(name)
+            except Exception:  # noqa: BLE001 - the session may be stopped at exit
+                pass
+
+        return table, release
+    table = con.create_table(name, expr, temp=True)
+
+    def drop() -> None:
+        try:
+            con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+        except Exception:  # noqa: BLE001 - the connection may be closed at exit
+            pass
+
+    return table, drop
+
+
+def _forget(op: Any, drop: Any) -> None:
+    _OPTIONS.pop(op, None)
+    drop()
