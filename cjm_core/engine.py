@@ -314,13 +314,13 @@ def events_table(events: Any, engine: Any = None) -> tuple[Engine, ibis.Table]:
     ``"interaction"``), value and duration_s are added when absent, and ``_us`` (the
     timestamp in integer microseconds). A pandas input also carries ``_seq``, its row order,
     which breaks ties between equal timestamps; other inputs are ordered by touchpoint then
-    event type within a timestamp (see :func:`order_keys`). Events prepared by
-    :func:`cjm_core.prepare_events` come back as they are (already checked).
+    event type within a timestamp (see :func:`order_keys`). For events prepared by
+    :func:`cjm_core.prepare_events`, their (already checked) canonical table.
     """
     from .prepared import PreparedEvents
 
     if isinstance(events, PreparedEvents):
-        return events.engine_for(engine), events.table
+        return events.engine_for(engine), events.source
     resolved = get_engine(engine)
     table = resolved.table(events)
     missing = [c for c in REQUIRED if c not in table.columns]

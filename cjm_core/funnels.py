@@ -72,6 +72,7 @@ from .funnel_steps import (
     read_steps,
 )
 from .model import JourneyCatalog
+from .prepared import PreparedEvents
 from .sequences import gap_seconds
 
 __all__ = ["FunnelResult", "FunnelStep", "funnel"]
@@ -141,6 +142,13 @@ def funnel(
     eng, table = events_table(events, engine)
     column = match_column(level)
     all_values = sorted({v for s in plan for v in s.values} | set(excl_values))
+    every = table  # all events: what a missing id is reported against
+    if isinstance(events, PreparedEvents):  # the kept journey table, decoded, when it will do
+        # (only the events of the steps, except in strict mode, which counts all events)
+        few = column == "touchpoint" and mode != "strict"
+        kept = events.sessions.decoded(all_values if few else None)
+        if breakdown is None or breakdown in kept.columns or breakdown not in table.columns:
+            table = kept
     source, people = _breakdown_source(eng, table, breakdown, customers)
 
     attribute = breakdown if source == "events" else None
@@ -157,7 +165,7 @@ def funnel(
     counts = eng.execute(expr, order_by=["bd"] if breakdown else None)
     notes = []
     if check:
-        notes += _check_present(eng, table, base, counts, all_values, level, column, excl_ids)
+        notes += _check_present(eng, every, base, counts, all_values, level, column, excl_ids)
     table_out, removed = step_rows(counts, plan, breakdown)
     if removed:
         notes.append(

@@ -53,14 +53,16 @@ class OnEngine:
 
     engine: Engine
     table: ibis.Table  # customer_id, journey_id, _start, _end, n_events, _tp, _ch, ...
-    touchpoints: list[str] | None  # the bit order of _tp (None: _tp is text)
-    channels: list[str] | None  # the bit order of _ch (None: _ch is text)
+    touchpoints: list[str]  # code k is touchpoints[k - 1]; the bit order of a _tp mask
+    channels: list[str] | None  # the bit order of a _ch mask (None: _ch is text)
+    tp_mask: bool = True  # False: _tp is text
 
     def frame(self, limit: int | None = None) -> pd.DataFrame:
         expr = self.table.order_by([ibis.asc(c, nulls_first=False) for c in ORDER])
         if limit is not None:
             expr = expr.limit(limit)
-        return decode(self.engine.execute(expr), self.touchpoints, self.channels)
+        tps = self.touchpoints if self.tp_mask else None
+        return decode(self.engine.execute(expr), tps, self.channels, self.touchpoints)
 
     def stats(self) -> dict[str, float]:
         t = self.table
@@ -78,8 +80,15 @@ class OnEngine:
         return out
 
 
-def decode(df: pd.DataFrame, touchpoints: list[str] | None, channels: list[str] | None):
-    """The engine's journey rows as the documented columns (see :data:`COLUMNS`)."""
+def decode(
+    df: pd.DataFrame,
+    touchpoints: list[str] | None,
+    channels: list[str] | None,
+    names: list[str],
+) -> pd.DataFrame:
+    """The engine's journey rows as the documented columns (see :data:`COLUMNS`):
+    ``touchpoints``/``channels`` the bit orders of the masks (None: text), ``names`` the
+    touchpoint of each code of ``_first``/``_last``."""
     out = pd.DataFrame(index=df.index)
     ids = df["journey_id"]
     if pd.api.types.is_integer_dtype(ids.dtype):  # generated: <customer_id>#<n>
@@ -97,8 +106,9 @@ def decode(df: pd.DataFrame, touchpoints: list[str] | None, channels: list[str] 
     out["omnichannel"] = df["_nch"] >= 2
     out["converted"] = df["converted"]
     out["value"] = df["value"].astype("float64").fillna(0.0)
-    out["first_touchpoint"] = df["first_touchpoint"]
-    out["last_touchpoint"] = df["last_touchpoint"]
+    lookup = np.array([None, *names], dtype=object)
+    out["first_touchpoint"] = lookup[df["_first"].fillna(0).to_numpy("int64")]
+    out["last_touchpoint"] = lookup[df["_last"].fillna(0).to_numpy("int64")]
     return out.astype(COLUMNS).reset_index(drop=True)
 
 
@@ -198,11 +208,13 @@ def _frame_stats(t: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def keep_on_engine(eng: Engine, expr: ibis.Table, touchpoints, channels) -> OnEngine:
+def keep_on_engine(
+    eng: Engine, expr: ibis.Table, touchpoints: list[str], channels, tp_mask: bool
+) -> OnEngine:
     """Materialise the per-journey expression; the table is dropped with the result."""
     from .prepared import materialise
 
     table, drop = materialise(eng, expr)
-    source = OnEngine(eng, table, touchpoints, channels)
+    source = OnEngine(eng, table, touchpoints, channels, tp_mask)
     source.finalizer = weakref.finalize(source, drop)
     return source

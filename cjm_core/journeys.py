@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import pandas as pd
 
-from .engine import SEQ, US, Engine, events_table
+from .engine import SEQ, US, Engine
 from .errors import CjmError, UnknownTouchpointError
 from .journey_result import COLUMNS, SEP, Journeys, keep_on_engine
 from .model import JourneyCatalog
-from .sequences import CONVERSION, journey_events
+from .sessions import Sessions, sessions
 
 LEVELS = ("touchpoint", "stage", "channel")
 MISSING = "(missing)"  # label of an event without a value at the chosen level
@@ -87,81 +88,83 @@ def build_journeys(
         >>> float(row["duration_s"]), bool(row["converted"]), float(row["value"])
         (600.0, True, 40.0)
     """
-    eng, t = events_table(events, engine)
-    j = journey_events(t, gap=gap, split_on_conversion=split_on_conversion)
+    s = sessions(events, gap=gap, split_on_conversion=split_on_conversion, engine=engine)
+    eng, j = s.engine, s.table
     notes = []
-    has_channel = "channel" in j.columns
-    if has_channel:
-        j = j.mutate(channel=j.channel.cast("string"))
+    info = {"gap": str(gap), "split_on_conversion": split_on_conversion, "engine": eng.name}
+    if s.n_events == 0:
+        notes.append("the log has no events: no journeys")
+        return Journeys(pd.DataFrame(columns=list(COLUMNS)).astype(COLUMNS), notes, **info)
+    if s.channels is not None:
+        channels = s.channels
     elif catalog is not None:
         notes.append("channels derived from the catalog (the events have no channel column)")
+        channel_of = catalog.channel_of()
+        channels = sorted({channel_of[tp] for tp in s.touchpoints if tp in channel_of})
     else:
         notes.append(
             "the events have no channel column and no catalog was given: channels are empty "
             "and no journey counts as omnichannel"
         )
-    keys = ["touchpoint", "channel"] if has_channel else ["touchpoint"]
-    vocab = eng.execute(j.group_by(keys).agg(_n=ibis._.count()), order_by=keys)
-    info = {"gap": str(gap), "split_on_conversion": split_on_conversion, "engine": eng.name}
-    if vocab.empty:
-        notes.append("the log has no events: no journeys")
-        return Journeys(pd.DataFrame(columns=list(COLUMNS)).astype(COLUMNS), notes, **info)
-    touchpoints = sorted(vocab["touchpoint"].dropna().unique())
-    if has_channel:
-        channels = sorted(vocab["channel"].dropna().unique())
-        member = {c: j.channel == c for c in channels}
-    elif catalog is not None:
-        channel_of = catalog.channel_of()
-        channels = sorted({channel_of[tp] for tp in touchpoints if tp in channel_of})
-        member = {
-            c: j.touchpoint.isin([tp for tp in touchpoints if channel_of.get(tp) == c])
-            for c in channels
+        channel_of, channels = {}, []
+    many = max(len(s.touchpoints), len(channels)) > MAX_BITS
+    if many:  # sets of many values are kept as text
+        j = s.decoded()
+        if s.channels is None:
+            channel = j.touchpoint.substitute(channel_of, else_=ibis.null("string"))
+            j = j.mutate(channel=channel.cast("string") if channel_of else ibis.null("string"))
+        sets = {
+            "_tp": j.touchpoint.collect(distinct=True).sort().join(SEP),
+            "_ntp": j.touchpoint.nunique().cast("int64"),
+            "_ch": j.channel.collect(distinct=True).sort().join(SEP),
+            "_nch": j.channel.nunique().cast("int64"),
         }
     else:
-        channels, member = [], {}
-    tp_set, tp_bits = _set_of(j, j.touchpoint, {tp: j.touchpoint == tp for tp in touchpoints})
-    ch_set, ch_bits = _set_of(j, j.channel if has_channel else None, member)
-    is_conversion = j.event_type == CONVERSION
+        sets = {"_tp": bit_or(_bit(j._tp))}
+        if s.channels is not None:
+            sets["_ch"] = bit_or(_bit(j._ch))
     per_journey = j.group_by(["customer_id", "journey_id"]).agg(
         _start=j[US].min(),
         _end=j[US].max(),
         n_events=j[SEQ].count(),
-        _tp=tp_set,
-        _ntp=_count_of({tp: j.touchpoint == tp for tp in touchpoints}, j.touchpoint),
-        _ch=ch_set,
-        _nch=_count_of(member, j.channel if has_channel else None),
-        converted=is_conversion.any(),
-        value=j.value.sum(where=is_conversion),
-        first_touchpoint=j.touchpoint.max(where=j.step == 1),
-        last_touchpoint=j.touchpoint.max(where=j.is_last),
+        converted=j._conv.any(),
+        value=j.value.sum(where=j._conv),
+        _first=j._tp.max(where=j.step == 1),
+        _last=j._tp.max(where=j.is_last),
+        **sets,
     )
-    source = keep_on_engine(
-        eng, per_journey, touchpoints if tp_bits else None, channels if ch_bits else None
-    )
-    return Journeys(source, notes, **info)
+    if not many:
+        p = per_journey
+        if s.channels is None:  # catalog channels from the touchpoint mask
+            p = p.mutate(_ch=_channel_mask(p._tp, s.touchpoints, channel_of, channels))
+        per_journey = p.mutate(_ntp=bit_count(p._tp), _nch=bit_count(p._ch))
+    kept = keep_on_engine(eng, per_journey, s.touchpoints, None if many else channels, not many)
+    return Journeys(kept, notes, **info)
 
 
-def _set_of(j: ibis.Table, column: Any, member: dict[str, ibis.Value]) -> tuple[Any, bool]:
-    """A journey's set of values: a bitmask (bit k: the k-th value of ``member`` occurs) when
-    there are at most MAX_BITS values, else the sorted distinct values joined as text."""
-    if len(member) <= MAX_BITS:
-        mask = ibis.literal(0, "int64")
-        for k, hit in enumerate(member.values()):
-            mask = mask + hit.any().ifelse(1 << k, 0).cast("int64")
-        return mask, True
-    if column is None:  # catalog channels: the channel of each touchpoint
-        raise CjmError(f"More than {MAX_BITS} channels in the catalog; add a channel column.")
-    return column.collect(distinct=True).sort().join(SEP), False
+def _bit(code: ibis.IntegerValue) -> ibis.IntegerValue:
+    """Code k >= 1 as the bit ``1 << (k - 1)`` (int64 on every engine); 0 for code 0."""
+    one = ibis.literal(1).cast("int64")
+    return ibis.ifelse(code > 0, one << (code - 1), 0).cast("int64")
 
 
-def _count_of(member: dict[str, ibis.Value], column: Any) -> ibis.Value:
-    """The number of distinct values of a journey (0 when there are none)."""
-    if len(member) <= MAX_BITS or column is None:
-        count = ibis.literal(0, "int64")
-        for hit in member.values():
-            count = count + hit.any().cast("int64")
-        return count
-    return column.nunique().cast("int64")
+def _channel_mask(tp_mask, touchpoints: list[str], channel_of, channels: list[str]):
+    """The channels of a journey as a bitmask, from the bitmask of its touchpoints."""
+    mask = ibis.literal(0, "int64")
+    for k, channel in enumerate(channels):
+        bits = sum(1 << i for i, tp in enumerate(touchpoints) if channel_of.get(tp) == channel)
+        mask = mask + ibis.ifelse((tp_mask & bits) != 0, 1 << k, 0).cast("int64")
+    return mask
+
+
+@ibis.udf.agg.builtin(name="bit_or")
+def bit_or(x: dt.int64) -> dt.int64:  # type: ignore[empty-body]
+    """Bitwise OR of a group (DuckDB and Spark builtin; Ibis's own has no Spark rule)."""
+
+
+@ibis.udf.scalar.builtin(name="bit_count")
+def bit_count(x: dt.int64) -> dt.int64:  # type: ignore[empty-body]
+    """Number of set bits (DuckDB and Spark builtin)."""
 
 
 def _join_mapping(
@@ -241,6 +244,18 @@ def step_codes(
     # count(*): no reference to _seq, so a generated tie-breaker is not computed here
     grouped = t.group_by([t[k].cast("string").name(k) for k in keys]).agg(events=ibis._.count())
     counts = eng.execute(grouped, order_by=keys)
+    return codes_from_counts(counts, source, level, catalog, aliases, min_share)
+
+
+def codes_from_counts(
+    counts: pd.DataFrame,
+    source: str,
+    level: str,
+    catalog: JourneyCatalog | None,
+    aliases: Mapping[str, str] | None,
+    min_share: float | None,
+) -> StepCodes:
+    """:func:`step_codes` from the events per touchpoint (and channel) in ``counts``."""
     if source == "touchpoint" and level != "touchpoint":
         mapping = catalog.stage_of() if level == "stage" else catalog.channel_of()
         unknown = counts[counts["touchpoint"].notna() & ~counts["touchpoint"].isin(mapping)]
@@ -281,6 +296,43 @@ def step_codes(
         labels={code: label for label, code in code_of.items()},
         missing_code=int(missing.iloc[0]) if len(missing) else None,
     )
+
+
+def session_codes(
+    s: Sessions,
+    *,
+    level: str = "touchpoint",
+    catalog: JourneyCatalog | None = None,
+    aliases: Mapping[str, str] | None = None,
+    min_share: float | None = None,
+) -> tuple[StepCodes, ibis.Table]:
+    """:func:`step_codes` for a coded journey table (from its vocabulary counts, no query)
+    and the table with ``_code``, the step code of each event."""
+    if level not in LEVELS:
+        raise CjmError(f"Unknown level {level!r}; use one of {list(LEVELS)}.")
+    if min_share is not None and not 0 <= min_share < 1:
+        raise CjmError(f"min_share must be a share in [0, 1), got {min_share!r}.")
+    source = "channel" if level == "channel" and s.channels is not None else "touchpoint"
+    if level != "touchpoint" and source == "touchpoint" and catalog is None:
+        need = "a catalog (catalog=...)" if level == "stage" else "a channel column or a catalog"
+        raise CjmError(f"level={level!r} needs {need} to map touchpoints to {level}s.")
+    keys = ["touchpoint"] if source == "touchpoint" else ["touchpoint", "channel"]
+    counts = s.counts.groupby(keys, dropna=False, as_index=False, sort=True)["events"].sum()
+    codes = codes_from_counts(counts, source, level, catalog, aliases, min_share)
+    return codes, apply_codes(s, codes)
+
+
+def apply_codes(s: Sessions, codes: StepCodes) -> ibis.Table:
+    """The coded journey table with ``_code``, the step code of each event."""
+    vocabulary = s.touchpoints if codes.source == "touchpoint" else s.channels
+    code_of = dict(zip(codes.counts[codes.source], codes.counts["code"], strict=True))
+    mapping = {i + 1: int(code_of[v]) for i, v in enumerate(vocabulary) if v in code_of}
+    column = s.table._tp if codes.source == "touchpoint" else s.table._ch
+    missing = codes.missing_code if codes.missing_code is not None else 0
+    if missing == 0 and all(k == v for k, v in mapping.items()):
+        return s.table.mutate(_code=column)  # the same codes: no per-event mapping
+    code = column.substitute(mapping, else_=missing) if mapping else ibis.literal(missing)
+    return s.table.mutate(_code=code.cast("int64"))
 
 
 def with_codes(t: ibis.Table, codes: StepCodes) -> ibis.Table:

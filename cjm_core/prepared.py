@@ -2,9 +2,9 @@
 
 Each analysis on its own reads the events and sorts every customer's events into journeys.
 When several analyses run on the same log (a journey summary: journeys, paths, transitions,
-a funnel), :func:`prepare_events` does that work once and keeps the result on the engine (a
-temporary DuckDB table, a cached Spark table); every analysis accepts it in place of the
-events, with the same results::
+a funnel), :func:`prepare_events` does that work once and keeps the coded journey table
+(:mod:`cjm_core.sessions`) on the engine: a temporary DuckDB table, a cached Spark table.
+Every analysis accepts the result in place of the events, with the same results::
 
     >>> import pandas as pd
     >>> from cjm_core import build_journeys, path_variants
@@ -15,13 +15,15 @@ events, with the same results::
     ...     "touchpoint": ["website", "call_centre", "website"],
     ... })
     >>> prepared = prepare_events(events, gap="30min")
-    >>> len(build_journeys(prepared).to_frame()), len(build_journeys(events).to_frame())
+    >>> len(build_journeys(prepared)), len(build_journeys(events))
     (2, 2)
     >>> path_variants(prepared).to_frame()["variant"].tolist()[:2]
     ['website', 'website > call_centre']
 
-An analysis asked for other journey options (another ``gap``) sessionises the prepared
-events again, which is correct but not faster.
+Journeys, path variants, transitions and funnels read the kept table. An analysis asked for
+other journey options (another ``gap``), and the analyses that need columns the coded table
+does not keep (drop-off, loops, KPIs, retention, funnels by an event attribute), read the
+events again: correct, but not faster.
 """
 
 from __future__ import annotations
@@ -38,9 +40,6 @@ from .engine import Engine, events_table, get_engine
 from .errors import CjmError
 
 _names = itertools.count()
-#: The journey options of each prepared table, by the table's Ibis operation.
-_OPTIONS: dict[Any, tuple] = {}
-JOURNEY_COLUMNS = ("journey_id", "step", "is_last")
 
 
 def options_key(gap: Any, split_on_conversion: bool, has_ids: bool) -> tuple:
@@ -55,14 +54,14 @@ def options_key(gap: Any, split_on_conversion: bool, has_ids: bool) -> tuple:
 
 @dataclass(eq=False)
 class PreparedEvents:
-    """Canonical events with their journeys (``journey_id``, ``step``, ``is_last``,
-    ``_seq``), materialised on an engine. Make them with :func:`prepare_events`."""
+    """Canonical events (``source``) and their coded journey table kept on an engine
+    (``sessions``). Make them with :func:`prepare_events`."""
 
     engine: Engine
-    table: ibis.Table
+    source: ibis.Table
+    sessions: Any  # cjm_core.sessions.Sessions, its table materialised
     gap: Any
     split_on_conversion: bool
-    has_ids: bool  # the source had its own journey_id column
     _finalizer: Any = field(default=None, repr=False)
 
     def __repr__(self) -> str:
@@ -75,8 +74,7 @@ class PreparedEvents:
         """The engine the events live on; an analysis asking for another one is an error."""
         if engine is None or engine is self.engine:
             return self.engine
-        wanted = get_engine(engine)
-        if wanted.con is self.engine.con:
+        if get_engine(engine).con is self.engine.con:
             return self.engine
         raise CjmError(
             f"These events were prepared on {self.engine!r}; run the analysis there (omit "
@@ -96,7 +94,7 @@ def prepare_events(
     split_on_conversion: bool = True,
     engine: Any = None,
 ) -> PreparedEvents:
-    """Read, check and sessionise ``events`` once, for several analyses to share.
+    """Read, check, code and sessionise ``events`` once, for several analyses to share.
 
     :param events: a pandas DataFrame, a Parquet/CSV path, an Ibis table, a Spark DataFrame
         or a DataBundle (see :func:`cjm_core.engine.events_table`).
@@ -105,36 +103,14 @@ def prepare_events(
         30 minutes). Analyses called with the same options reuse the journeys.
     :returns: :class:`PreparedEvents`, accepted as ``events`` by every analysis.
     """
-    from .sequences import journey_events
+    from .sessions import build
 
-    eng, t = events_table(events, engine)
-    has_ids = "journey_id" in t.columns
-    key = options_key(gap, split_on_conversion, has_ids)
-    expr = journey_events(t, gap=gap, split_on_conversion=split_on_conversion)
-    table, drop = materialise(eng, expr)
-    _OPTIONS[table.op()] = (key, has_ids)
-    prepared = PreparedEvents(eng, table, gap, split_on_conversion, has_ids)
-    prepared._finalizer = weakref.finalize(prepared, _forget, table.op(), drop)
+    eng, source = events_table(events, engine)
+    coded = build(eng, source, gap, split_on_conversion)
+    coded.table, drop = materialise(eng, coded.table)
+    prepared = PreparedEvents(eng, source, coded, gap, split_on_conversion)
+    prepared._finalizer = weakref.finalize(prepared, drop)
     return prepared
-
-
-def reuse(table: ibis.Table, gap: Any, split_on_conversion: bool) -> tuple[Any, bool]:
-    """For :func:`cjm_core.sequences.journey_events`: ``(None, _)`` when ``table`` is
-    prepared with these options (use it as it is); else the table to sessionise (prepared
-    tables lose their journey columns) and whether it has its own journey ids."""
-    record = _OPTIONS.get(table.op())
-    if record is None:
-        return table, "journey_id" in table.columns
-    key, has_ids = record
-    wanted = options_key(gap, split_on_conversion, has_ids)
-    if wanted == key:
-        return None, has_ids
-    if wanted == ("ids",):
-        raise CjmError(
-            "These events were prepared with a gap, which replaced their own journey_id; "
-            "prepare them again with gap=None to use the given journeys."
-        )
-    return table.drop(*JOURNEY_COLUMNS), False
 
 
 def materialise(eng: Engine, expr: ibis.Table) -> tuple[ibis.Table, Any]:
@@ -163,8 +139,3 @@ def materialise(eng: Engine, expr: ibis.Table) -> tuple[ibis.Table, Any]:
             pass
 
     return table, drop
-
-
-def _forget(op: Any, drop: Any) -> None:
-    _OPTIONS.pop(op, None)
-    drop()

@@ -62,19 +62,12 @@ def journey_events(
         each customer's events (the input order, or generated, see
         :func:`cjm_core.engine.order_keys`).
 
-    Events prepared by :func:`cjm_core.prepare_events` with the same options come back as
-    they are (sessionised once, shared by every analysis).
-
     One sort per customer serves everything: the gap test looks at the previous and next
     event (lag and lead), the journey number is a running sum of journey starts, and the
     step is the distance from the journey's first row. Times are integer microseconds.
     """
-    from .prepared import reuse
-
-    t, has_ids = reuse(table, gap, split_on_conversion)
-    if t is None:
-        return table
-    if gap is None and has_ids:
+    t = table
+    if gap is None and "journey_id" in t.columns:
         t = with_seq(t.mutate(journey_id=t.journey_id.cast("string")))
         w = ibis.window(group_by=[t.customer_id, t.journey_id], order_by=[t[US], t[SEQ]])
         return t.mutate(

@@ -33,12 +33,12 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .engine import US, events_table
+from .engine import US
 from .errors import CjmError
-from .journeys import step_codes, with_codes
+from .journeys import MISSING, StepCodes, session_codes
 from .model import JourneyCatalog
 from .results import AnalysisResult
-from .sequences import CONVERSION, journey_events
+from .sessions import Sessions, sessions
 
 START, CONVERTED, DROP_OFF = "(start)", "(conversion)", "(drop-off)"
 _END_CODES = {-1: CONVERTED, -2: DROP_OFF}
@@ -134,13 +134,16 @@ def transitions(
     """
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise CjmError(f"order must be a whole number >= 1, got {order!r}.")
-    eng, t = events_table(events, engine)
-    codes = step_codes(eng, t, level=level, catalog=catalog)
+    ses = sessions(events, gap=gap, split_on_conversion=split_on_conversion, engine=engine)
+    eng = ses.engine
+    codes, coded = session_codes(ses, level=level, catalog=catalog)
     info = {"order": order, "level": level, "engine": eng.name}
     if codes.n_events == 0:
         return Transitions(_frame([]), ["the log has no events: no transitions"], **info)
-    j = with_codes(journey_events(t, gap=gap, split_on_conversion=split_on_conversion), codes)
-    counts = eng.execute(_transition_counts(j, order), order_by=["_to", *_history(order)])
+    if order == 1 and level == "touchpoint" and split_on_conversion and ses.key[0] == "gap":
+        counts = _first_order_counts(ses, codes)
+    else:
+        counts = eng.execute(_transition_counts(coded, order), ["_to", *_history(order)])
     table, journeys = _render(counts, order, codes.labels)
     notes = [
         f"{journeys} journeys; conversion events end a journey in {CONVERTED} and are not "
@@ -155,9 +158,9 @@ def _history(order: int) -> list[str]:
 
 def _transition_counts(j: ibis.Table, order: int) -> ibis.Table:
     """Rows (history codes, to code) with count and median microseconds, in one query."""
-    converted = (j.event_type == CONVERSION).any().over(ibis.window(group_by=_JOURNEY))
+    converted = j._conv.any().over(ibis.window(group_by=_JOURNEY))
     j = j.mutate(_jconv=converted)
-    s = j.filter(j.event_type != CONVERSION)
+    s = j.filter(~j._conv)
     w = ibis.window(group_by=_JOURNEY, order_by=s.step)
     s = s.mutate(
         _prev_us=s[US].lag().over(w),
@@ -187,6 +190,59 @@ def _transition_counts(j: ibis.Table, order: int) -> ibis.Table:
     rows = into.select(columns).union(out.select(columns)).union(marker.select(columns))
     return rows.group_by(["_to", *_history(order)]).agg(
         _count=rows._to.count(), _median_us=rows._dt.median()
+    )
+
+
+def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
+    """The rows of :func:`_transition_counts` for order 1 at the touchpoint level, from the
+    previous touchpoint each event carries (``_prev``): one group-by, no window.
+
+    Valid when a conversion always ends its journey (``split_on_conversion``): then the
+    event before a state is a state, and the last state of a converting journey is the one
+    before its final conversion event."""
+    j = ses.table
+    kind = ibis.cases(  # 0: into the event's touchpoint; then the end states; -9: no row
+        (~j._conv, 0), (j.is_last & j._prev.notnull(), -1), else_=-9
+    ).cast("int64")
+    dt = ibis.ifelse(kind == 0, j._dt, ibis.null("int64"))  # no time into an end state
+    into = j.select(_from=j._prev, _tp=j._tp, _kind=kind, _dt=dt)
+    dropped = j.filter(j.is_last & ~j._conv)
+    out = dropped.select(
+        _from=dropped._tp,
+        _tp=ibis.null("int64"),
+        _kind=ibis.literal(-2, "int64"),
+        _dt=ibis.null("int64"),
+    )
+    first = j.filter(j.step == 1)
+    marker = first.select(
+        _from=ibis.null("int64"),
+        _tp=ibis.null("int64"),
+        _kind=ibis.literal(_MARKER, "int64"),
+        _dt=ibis.null("int64"),
+    )
+    rows = into.filter(into._kind != -9).union(out).union(marker)
+    grouped = rows.group_by(["_from", "_tp", "_kind"]).agg(
+        _count=rows._kind.count(), _median_us=rows._dt.cast("float64").median()
+    )
+    df = ses.engine.execute(grouped, order_by=["_kind", "_from", "_tp"])
+    # session codes -> step codes (the same touchpoints; missing ones have their own code)
+    step_of = {label: code for code, label in codes.labels.items()}
+    names = ses.tp_name()
+
+    def step(values: pd.Series) -> pd.Series:
+        return values.map(lambda c: step_of[names[int(c)] or MISSING] if pd.notna(c) else None)
+
+    to = step(df["_tp"]).where(df["_kind"] == 0, df["_kind"])
+    start = df["_from"].isna() | (df["_kind"] == _MARKER)
+    f1 = step(df["_from"]).where(~start, None)
+    # a touchpoint has one code (and nulls their own): no two rows share (from, to)
+    return pd.DataFrame(
+        {
+            "_to": to.astype("int64"),
+            "_f1": f1.astype("Float64"),
+            "_count": df["_count"],
+            "_median_us": df["_median_us"],
+        }
     )
 
 

@@ -33,11 +33,11 @@ import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
 from .errors import CjmError
-from .journeys import StepCodes, step_codes, with_codes
+from .journeys import StepCodes, apply_codes, session_codes
 from .model import JourneyCatalog
 from .prepared import PreparedEvents
 from .results import AnalysisResult
-from .sequences import CONVERSION, journey_events
+from .sessions import Sessions, build, sessions
 
 OTHER_VARIANTS = "(other variants)"
 TRUNCATED = "…"  # last step of a path cut at max_length
@@ -144,8 +144,11 @@ def path_variants(
     if before is not None and after is not None:
         raise CjmError("Give either before= or after=, not both.")
     anchor = before if before is not None else after
-    eng, t = events_table(events, engine)
-    codes = step_codes(eng, t, level=level, catalog=catalog, aliases=aliases, min_share=min_share)
+    ses = sessions(events, gap=gap, split_on_conversion=split_on_conversion, engine=engine)
+    eng = ses.engine
+    codes, coded = session_codes(
+        ses, level=level, catalog=catalog, aliases=aliases, min_share=min_share
+    )
     info = {"level": level, "top": top, "engine": eng.name}
     if codes.n_events == 0:
         return PathVariants(_frame([]), ["the log has no events: no journeys"], **info)
@@ -156,13 +159,13 @@ def path_variants(
                 f"Unknown touchpoint {anchor!r} for {'before' if before else 'after'}=; "
                 f"known touchpoints: {sorted(known)}."
             )
-    plan = _Plan(codes, gap, split_on_conversion, collapse_repeats, max_length, before, after)
-    coded = with_codes(journey_events(t, gap=gap, split_on_conversion=split_on_conversion), codes)
+    anchor_code = ses.tp_code().get(anchor) if anchor is not None else None
+    plan = _Plan(codes, collapse_repeats, max_length, before, after, anchor_code)
     buckets = eng.execute(_buckets(plan.journeys(coded), top, anchor is not None), ["_bucket"])
     shown = buckets[buckets["_bucket"].between(1, top)]
     paths = {}
     if len(shown):
-        paths = _render(eng, plan, _customers(events, eng, coded, plan, shown["_rep"]))
+        paths = _render(eng, plan, _customers(events, ses, coded, plan, shown["_rep"]))
     rows = []
     for _, b in shown.iterrows():
         key = (b["_len"], bool(b["_trunc"]), b["_s1"], b["_s2"])
@@ -196,10 +199,10 @@ def path_variants(
 class _Plan:
     """The per-event and per-journey Ibis expressions for one set of path options."""
 
-    def __init__(self, codes, gap, split, collapse, max_length, before, after):
+    def __init__(self, codes, collapse, max_length, before, after, anchor_code):
         self.codes: StepCodes = codes
-        self.gap, self.split, self.collapse = gap, split, collapse
-        self.max_length, self.before, self.after = max_length, before, after
+        self.collapse, self.max_length = collapse, max_length
+        self.before, self.after, self.anchor_code = before, after, anchor_code
 
     def describe(self) -> list[str]:
         out = []
@@ -214,7 +217,8 @@ class _Plan:
         position)."""
         anchor = self.before if self.before is not None else self.after
         if anchor is not None:
-            first = j.step.min(where=j.touchpoint == anchor).over(ibis.window(group_by=_JOURNEY))
+            at = j._tp == self.anchor_code if self.anchor_code else ibis.literal(False)
+            first = j.step.min(where=at).over(ibis.window(group_by=_JOURNEY))
             j = j.mutate(_anchor=first)
             inside = j.step <= j._anchor if self.before is not None else j.step >= j._anchor
             pos = j.step if self.before is not None else j.step - j._anchor + 1
@@ -239,7 +243,7 @@ class _Plan:
             _n=j[SEQ].count(where=j._in),
             _s1=hashes[0].sum(where=take).cast("int64").fill_null(0),
             _s2=hashes[1].sum(where=take).cast("int64").fill_null(0),
-            _conv=(j.event_type == CONVERSION).any().cast("int64"),
+            _conv=j._conv.any().cast("int64"),
             _dur=j[US].max() - j[US].min(),
             **{
                 f"_c{k}": j._code.max(where=take & (j._pos == k)).fill_null(0)
@@ -288,7 +292,7 @@ def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:
 
 
 def _customers(
-    events: Any, eng: Engine, coded: ibis.Table, plan: _Plan, customers: pd.Series
+    events: Any, ses: Sessions, coded: ibis.Table, plan: _Plan, customers: pd.Series
 ) -> ibis.Table:
     """The coded journey events of a few customers, read cheaply.
 
@@ -301,13 +305,14 @@ def _customers(
     if hasattr(events, "events") and not isinstance(events, pd.DataFrame):
         events = events.events  # a DataBundle
     if not isinstance(events, pd.DataFrame | PreparedEvents):
+        eng = ses.engine
         raw = eng.table(events)
         if SEQ not in raw.columns:
             raw = raw.filter(raw.customer_id.cast("string").isin(wanted))
-            j = journey_events(
-                events_table(raw, eng)[1], gap=plan.gap, split_on_conversion=plan.split
-            )
-            return with_codes(j, plan.codes)
+            split = ses.key[2] if ses.key[0] == "gap" else True
+            gap = ses.key[1] / 1e6 if ses.key[0] == "gap" else None
+            few = build(eng, events_table(raw, eng)[1], gap, split, like=ses)
+            return apply_codes(few, plan.codes)
     return coded.filter(coded.customer_id.isin(wanted))
 
 

@@ -1,0 +1,213 @@
+"""The sessionised journey table in integer codes: what journeys, paths, transitions and
+funnels are computed from.
+
+:func:`sessions` reads the events, codes touchpoints, event types and channels as small
+integers (their sorted vocabulary comes from one small query), and cuts each customer's
+events into journeys with one shared sort. The table is narrow, so sorting and keeping 10
+million events is cheap; :func:`cjm_core.prepare_events` keeps it on the engine for several
+analyses to share.
+
+Columns: ``customer_id`` (text), ``_us`` (time, integer microseconds), ``_tp``, ``_ev``
+(and ``_ch`` when the events have a channel column): codes 1..n in the order of
+:attr:`Sessions.touchpoints` (:attr:`~Sessions.event_types`, :attr:`~Sessions.channels`),
+0 for a missing value; ``_conv`` (a conversion event), ``value``, ``_seq`` (the order of the
+customer's events), ``journey_id`` (1, 2, ... per customer, or the given ids),
+``step`` (1-based), ``is_last``, and ``_prev``/``_dt``: the previous touchpoint code of the
+journey and the microseconds since it (null on a journey's first event).
+
+Example::
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05",
+    ...                                  "2024-01-01 12:00"], utc=True),
+    ...     "touchpoint": ["web", "call", "web"],
+    ... })
+    >>> s = sessions(events, gap="30min")
+    >>> s.touchpoints
+    ['call', 'web']
+    >>> s.engine.execute(s.table, order_by=["_seq"])[["_tp", "journey_id", "step"]].values.tolist()
+    [[2, 1, 1], [1, 1, 2], [2, 2, 1]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from .engine import SEQ, US, Engine, events_table
+
+CONVERSION = "conversion"
+JOURNEY = ["customer_id", "journey_id"]
+
+
+@dataclass
+class Sessions:
+    """A coded, sessionised event table on an engine, with the vocabularies of its codes."""
+
+    engine: Engine
+    table: ibis.Table
+    counts: pd.DataFrame  # events per touchpoint, event type [and channel] (the vocabulary)
+    touchpoints: list[str]
+    event_types: list[str]
+    channels: list[str] | None  # None: the events have no channel column
+    key: tuple  # the journey options (see cjm_core.prepared.options_key)
+
+    def tp_code(self) -> dict[str, int]:
+        """Touchpoint -> code."""
+        return {tp: i + 1 for i, tp in enumerate(self.touchpoints)}
+
+    def tp_name(self) -> dict[int, str | None]:
+        """Code -> touchpoint (0 -> None)."""
+        return {0: None, **{i + 1: tp for i, tp in enumerate(self.touchpoints)}}
+
+    @property
+    def n_events(self) -> int:
+        return int(self.counts["events"].sum())
+
+    def decoded(self, touchpoints: list[str] | None = None) -> ibis.Table:
+        """The table with ``touchpoint`` and ``event_type`` as text again (for analyses
+        written against the canonical columns); ``touchpoints``: only their events."""
+        t = self.table
+        if touchpoints is not None:
+            codes = self.tp_code()
+            t = t.filter(t._tp.isin([codes[tp] for tp in touchpoints if tp in codes] or [-1]))
+        return t.mutate(
+            touchpoint=_decode(t._tp, self.touchpoints),
+            event_type=_decode(t._ev, self.event_types),
+            **({"channel": _decode(t._ch, self.channels)} if self.channels is not None else {}),
+        )
+
+
+def sessions(
+    events: Any,
+    *,
+    gap: str | pd.Timedelta | float | None = None,
+    split_on_conversion: bool = True,
+    engine: Any = None,
+) -> Sessions:
+    """The coded journey table of ``events`` (prepared events with the same options are
+    used as they are; see :func:`cjm_core.prepare_events`)."""
+    from .prepared import PreparedEvents, options_key
+
+    if isinstance(events, PreparedEvents):
+        eng, t = events.engine_for(engine), events.source
+        wanted = options_key(gap, split_on_conversion, "journey_id" in t.columns)
+        if wanted == events.sessions.key:
+            return events.sessions
+    else:
+        eng, t = events_table(events, engine)
+    return build(eng, t, gap, split_on_conversion)
+
+
+def build(
+    eng: Engine,
+    t: ibis.Table,
+    gap: Any,
+    split_on_conversion: bool,
+    like: Sessions | None = None,
+) -> Sessions:
+    """Code and sessionise the canonical events ``t`` (an expression; nothing is kept).
+
+    ``like``: use the vocabularies (so the codes) of another Sessions, e.g. of the whole
+    log when ``t`` is a few of its customers; no vocabulary query is run then."""
+    from .prepared import options_key
+
+    has_channel = "channel" in t.columns
+    if has_channel:
+        t = t.mutate(channel=t.channel.cast("string"))
+    keys = ["touchpoint", "event_type", *(["channel"] if has_channel else [])]
+    if like is not None:
+        counts, touchpoints = like.counts, like.touchpoints
+        event_types, channels = like.event_types, like.channels
+    else:
+        counts = eng.execute(t.group_by(keys).agg(events=ibis._.count()), order_by=keys)
+        touchpoints = sorted(counts["touchpoint"].dropna().unique())
+        event_types = sorted(counts["event_type"].dropna().unique())
+        channels = sorted(counts["channel"].dropna().unique()) if has_channel else None
+    given = "journey_id" in t.columns
+    key = options_key(gap, split_on_conversion, given)
+    conv_code = event_types.index(CONVERSION) + 1 if CONVERSION in event_types else -1
+    cols = {
+        "customer_id": t.customer_id,
+        US: t[US],
+        "_tp": _encode(t.touchpoint, touchpoints),
+        "_ev": _encode(t.event_type, event_types),
+        "value": t.value.cast("float64"),
+    }
+    if has_channel:
+        cols["_ch"] = _encode(t.channel, channels)
+    if SEQ in t.columns:
+        cols[SEQ] = t[SEQ]
+    if key == ("ids",):
+        cols["journey_id"] = t.journey_id.cast("string")
+    n = t.select(**cols)
+    n = n.mutate(_conv=n._ev == conv_code)
+    order = [n[US], n[SEQ]] if SEQ in n.columns else [n[US], n._tp, n._ev]
+    if key == ("ids",):
+        table = _given(n, order)
+    else:
+        table = _cut(n, order, key[1], split_on_conversion)
+    return Sessions(eng, table, counts, touchpoints, event_types, channels, key)
+
+
+def _cut(n: ibis.Table, order: list, limit: int, split: bool) -> ibis.Table:
+    """Journeys by an inactivity gap (and after conversions): one sort for lag, lead and
+    row number, a second for the running journey number."""
+    w = ibis.window(group_by=n.customer_id, order_by=order)
+    us = n[US]
+    previous, following = us.lag().over(w), us.lead().over(w)
+    new = previous.isnull() | ((us - previous) > limit)
+    last = following.isnull() | ((following - us) > limit)
+    if split:
+        new = new | n._conv.lag().over(w).fill_null(False)
+        last = last | n._conv
+    n = n.mutate(
+        _new=new,
+        is_last=last,
+        _row=ibis.row_number().over(w),
+        _prev=ibis.ifelse(new, ibis.null("int64"), n._tp.lag().over(w)),
+        _dt=ibis.ifelse(new, ibis.null("int64"), us - previous),
+    )
+    if SEQ not in n.columns:
+        n = n.mutate(**{SEQ: n._row.cast("int64")})
+    running = ibis.cumulative_window(group_by=n.customer_id, order_by=n._row)
+    n = n.mutate(
+        journey_id=n._new.cast("int64").sum().over(running).cast("int64"),
+        _first=ibis.ifelse(n._new, n._row, None).max().over(running),
+    )
+    return n.mutate(step=(n._row - n._first + 1).cast("int64")).drop("_new", "_row", "_first")
+
+
+def _given(n: ibis.Table, order: list) -> ibis.Table:
+    """Journeys given by the events' own journey_id."""
+    if SEQ not in n.columns:
+        whole = ibis.window(group_by=n.customer_id, order_by=order)
+        n = n.mutate(**{SEQ: ibis.row_number().over(whole).cast("int64")})
+    w = ibis.window(group_by=[n.customer_id, n.journey_id], order_by=[n[US], n[SEQ]])
+    first = ibis.row_number().over(w) == 0
+    return n.mutate(
+        step=(ibis.row_number().over(w) + 1).cast("int64"),
+        is_last=n[SEQ].lead().over(w).isnull(),
+        _prev=ibis.ifelse(first, ibis.null("int64"), n._tp.lag().over(w)),
+        _dt=ibis.ifelse(first, ibis.null("int64"), n[US] - n[US].lag().over(w)),
+    )
+
+
+def _encode(column: ibis.Value, vocabulary: list[str]) -> ibis.IntegerValue:
+    if not vocabulary:
+        return ibis.literal(0, "int64")
+    mapping = {v: i + 1 for i, v in enumerate(vocabulary)}
+    return column.substitute(mapping, else_=0).cast("int64")
+
+
+def _decode(column: ibis.Value, vocabulary: list[str]) -> ibis.StringValue:
+    if not vocabulary:
+        return ibis.null("string")
+    mapping: Mapping[int, str] = {i + 1: v for i, v in enumerate(vocabulary)}
+    return column.substitute(mapping, else_=ibis.null("string")).cast("string")
