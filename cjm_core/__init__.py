@@ -43,6 +43,7 @@ from .journeys import Journeys, build_journeys
 from .kpis import TouchpointKPIs, touchpoint_kpis
 from .model import Channel, JourneyCatalog, Metric, Persona, Stage, Touchpoint
 from .plugins import get_registry, hookimpl, make_plugin_manager, registry_with
+from .prepared import PreparedEvents, prepare_events
 from .record import read_records, record
 from .registry import PluginFailure, PluginInfo, Registry
 from .retention import RepeatPurchase, Retention, repeat_purchase, retention
@@ -91,6 +92,7 @@ __all__ = [
     "NaiveTimestampError",
     "NotebookSpec",
     "PathVariants",
+    "PreparedEvents",
     "Persona",
     "PluginError",
     "PluginFailure",
@@ -129,6 +131,7 @@ __all__ = [
     "loops",
     "make_plugin_manager",
     "path_variants",
+    "prepare_events",
     "read_records",
     "read_truth",
     "record",

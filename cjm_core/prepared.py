@@ -102,6 +102,19 @@ def prepare_events(
         :func:`cjm_core.build_journeys` (``gap=None``: the events' own journey_id, else
         30 minutes). Analyses called with the same options reuse the journeys.
     :returns: :class:`PreparedEvents`, accepted as ``events`` by every analysis.
+
+    Example::
+
+        >>> import pandas as pd
+        >>> from cjm_core import transitions
+        >>> events = pd.DataFrame({
+        ...     "customer_id": ["a", "a"],
+        ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:03"], utc=True),
+        ...     "touchpoint": ["website", "call_centre"],
+        ... })
+        >>> prepared = prepare_events(events, gap="30min")
+        >>> transitions(prepared).to_frame()[["from", "to", "count"]].values.tolist()[-1]
+        ['website', 'call_centre', 1]
     """
     from .sessions import build
 

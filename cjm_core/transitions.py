@@ -140,7 +140,7 @@ def transitions(
     info = {"order": order, "level": level, "engine": eng.name}
     if codes.n_events == 0:
         return Transitions(_frame([]), ["the log has no events: no transitions"], **info)
-    if order == 1 and level == "touchpoint" and split_on_conversion and ses.key[0] == "gap":
+    if _shortcut(order, level, ses):
         counts = _first_order_counts(ses, codes)
     else:
         counts = eng.execute(_transition_counts(coded, order), ["_to", *_history(order)])
@@ -193,6 +193,12 @@ def _transition_counts(j: ibis.Table, order: int) -> ibis.Table:
     )
 
 
+def _shortcut(order: int, level: str, ses: Sessions) -> bool:
+    """First-order touchpoint transitions of journeys that a conversion always ends can be
+    read from each event's previous touchpoint (see :func:`_first_order_counts`)."""
+    return order == 1 and level == "touchpoint" and ses.key[0] == "gap" and ses.key[2]
+
+
 def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
     """The rows of :func:`_transition_counts` for order 1 at the touchpoint level, from the
     previous touchpoint each event carries (``_prev``): one group-by, no window.
@@ -205,7 +211,8 @@ def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
         (~j._conv, 0), (j.is_last & j._prev.notnull(), -1), else_=-9
     ).cast("int64")
     dt = ibis.ifelse(kind == 0, j._dt, ibis.null("int64"))  # no time into an end state
-    into = j.select(_from=j._prev, _tp=j._tp, _kind=kind, _dt=dt)
+    to = ibis.ifelse(kind == 0, j._tp, ibis.null("int64"))  # end states have no touchpoint
+    into = j.select(_from=j._prev, _tp=to, _kind=kind, _dt=dt)
     dropped = j.filter(j.is_last & ~j._conv)
     out = dropped.select(
         _from=dropped._tp,

@@ -24,6 +24,7 @@ def test_every_public_name_imports():
         ("funnel", {"window": "7D", "mode": "ordered", "breakdown": None, "engine": None}),
         ("touchpoint_kpis", {"engine": None}),
         ("retention", {"period": "M", "engine": None}),
+        ("prepare_events", {"gap": None, "split_on_conversion": True, "engine": None}),
     ],
 )
 def test_analyses_take_events_and_keyword_options(name, defaults):

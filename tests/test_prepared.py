@@ -1,0 +1,155 @@
+"""prepare_events: the shared, kept journey table gives exactly the results of the analyses
+run on the events themselves, on DuckDB and Spark; the paths it takes are checked too."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cjm_core import (
+    build_journeys,
+    drop_off,
+    funnel,
+    path_variants,
+    prepare_events,
+    touchpoint_kpis,
+    transitions,
+)
+from cjm_core.engine import duckdb_engine
+from cjm_core.errors import CjmError
+
+from .engines import assert_identical
+
+TOUCHPOINTS = ["app", "branch", "call", "email", "shop", "web"]
+
+
+def random_log(seed: int = 3, customers: int = 120, tps: list[str] = TOUCHPOINTS) -> pd.DataFrame:
+    """Visits minutes apart, hours or days between visits, some conversions, and ties in
+    time (the same second) inside customers."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(customers):
+        t = pd.Timestamp("2024-03-01", tz="UTC") + pd.Timedelta(hours=int(rng.integers(0, 500)))
+        for _ in range(int(rng.integers(1, 14))):
+            t += pd.Timedelta(seconds=int(rng.choice([0, 60, 300, 900, 3 * 3600, 86400])))
+            conv = rng.random() < 0.12
+            rows.append(
+                (f"c{c:03d}", t, str(rng.choice(tps)), "conversion" if conv else "view",
+                 float(rng.integers(5, 90)) if conv else 0.0)
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=["customer_id", "timestamp", "touchpoint", "event_type",
+                                       "value"])  # fmt: skip
+
+
+ANALYSES = [
+    (build_journeys, {}),
+    (build_journeys, {"gap": "3h", "split_on_conversion": False}),
+    (path_variants, {"top": 8}),
+    (path_variants, {"top": 5, "collapse_repeats": True, "max_length": 3}),
+    (path_variants, {"top": 5, "before": "call"}),
+    (transitions, {}),
+    (transitions, {"order": 2}),
+    (funnel, {"steps": ["web", "shop", "call"], "window": "2D"}),
+    (funnel, {"steps": ["web", "shop"], "window": "2D", "mode": "strict"}),
+    (drop_off, {}),
+    (touchpoint_kpis, {}),
+]
+
+
+@pytest.mark.parametrize(("fn", "options"), ANALYSES, ids=lambda v: getattr(v, "__name__", ""))
+def test_prepared_events_give_the_same_results(fn, options):
+    events = random_log()
+    engine = duckdb_engine()
+    prepared = prepare_events(events, gap="30min", engine=engine)
+    assert_identical(fn(prepared, **options), fn(events, engine=engine, **options))
+
+
+@pytest.mark.parametrize(("fn", "options"), ANALYSES[:1] + ANALYSES[2:3] + ANALYSES[5:8])
+def test_prepared_on_spark_equals_duckdb(fn, options, spark_engine, tmp_path):
+    path = tmp_path / "events.parquet"  # a file: the order of ties is generated
+    random_log(seed=5).to_parquet(path)
+    on_spark = fn(prepare_events(str(path), gap="30min", engine=spark_engine), **options)
+    on_duck = fn(prepare_events(str(path), gap="30min", engine=duckdb_engine()), **options)
+    assert_identical(on_spark, on_duck)
+    assert_identical(on_duck, fn(str(path), engine=duckdb_engine(), **options))
+
+
+def test_first_order_shortcut_equals_the_general_transitions(monkeypatch):
+    import importlib
+
+    module = importlib.import_module("cjm_core.transitions")  # the name is also a function
+
+    events = random_log(seed=11)
+    short = transitions(events)
+    monkeypatch.setattr(module, "_shortcut", lambda *args: False)  # the window version
+    general = transitions(events)
+    assert_identical(short, general)
+    assert short.to_frame()["count"].sum() > 100
+
+
+def test_given_journey_ids_and_other_gaps_on_prepared_events():
+    events = random_log(seed=7)
+    events["journey_id"] = events["customer_id"] + "-" + events["timestamp"].dt.strftime("%m%d")
+    engine = duckdb_engine()
+    prepared = prepare_events(events, engine=engine)  # gap=None: the given journeys
+    given = build_journeys(prepared, gap=None).to_frame()
+    assert given["journey_id"].str.contains("-").all()
+    assert_identical(given, build_journeys(events, gap=None, engine=engine))
+    assert_identical(path_variants(prepared), path_variants(events, engine=engine))
+    # another gap: sessionised again from the events, the same as without preparing
+    assert_identical(build_journeys(prepared), build_journeys(events, engine=engine))
+
+
+def test_many_touchpoints_are_kept_as_text_on_both_engines(on_both):
+    many = [f"tp{i:02d}" for i in range(70)]  # more than a 62-bit mask holds
+    events = random_log(seed=2, customers=60, tps=many)
+    out = on_both(build_journeys, events).to_frame()
+    expected = build_journeys(events.assign(touchpoint=events["touchpoint"].str[:3])).to_frame()
+    assert out["n_events"].tolist() == expected["n_events"].tolist()
+    for tps, n in zip(out["touchpoints"], out["n_touchpoints"], strict=True):
+        assert len(tps) == n and list(tps) == sorted(set(tps))
+    first = events.sort_values(["customer_id", "timestamp"], kind="stable").iloc[0]
+    assert out.loc[0, "first_touchpoint"] == first["touchpoint"]
+
+
+def test_journeys_stay_on_the_engine_until_asked():
+    result = build_journeys(random_log(seed=4))
+    assert len(result) == result.stats()["journeys"] > 0
+    text = result.summary(max_rows=3)
+    assert result._frame is None, "summary and len need no full frame"
+    assert "more row(s)" in text
+    frame = result.to_frame()
+    stats = result.stats()
+    assert stats["journeys"] == len(frame)
+    assert stats["customers"] == frame["customer_id"].nunique()
+    assert stats["mean_events"] == pytest.approx(frame["n_events"].mean())
+    assert stats["median_duration_s"] == pytest.approx(frame["duration_s"].median())
+    result.release()
+    assert len(result.to_frame()) == len(frame)
+
+
+def test_release_drops_the_kept_table_and_engines_must_match(spark_engine):
+    engine = duckdb_engine()
+    prepared = prepare_events(random_log(), gap="30min", engine=engine)
+    name = prepared.sessions.table.op().name
+    assert name in engine.con.list_tables()
+    with pytest.raises(CjmError, match="prepared on"):
+        build_journeys(prepared, engine=spark_engine)
+    prepared.release()
+    assert name not in engine.con.list_tables()
+
+
+def test_empty_log_one_event_and_bad_input():
+    from cjm_core.errors import MissingColumnError
+
+    events = random_log()
+    empty = prepare_events(events.iloc[:0], gap="30min")
+    assert len(build_journeys(empty)) == 0
+    assert path_variants(empty).to_frame()["journeys"].sum() == 0
+    assert transitions(empty).to_frame().empty
+    one = prepare_events(events.iloc[:1], gap="30min")
+    assert build_journeys(one).to_frame()["n_events"].tolist() == [1]
+    assert transitions(one).to_frame()["count"].sum() == 2  # (start) > tp > (end)
+    with pytest.raises(MissingColumnError, match="touchpoint"):
+        prepare_events(events.drop(columns="touchpoint"))
