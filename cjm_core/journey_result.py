@@ -21,6 +21,8 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .engine import Engine
 from .results import AnalysisResult
@@ -62,7 +64,10 @@ class OnEngine:
         if limit is not None:
             expr = expr.limit(limit)
         tps = self.touchpoints if self.tp_mask else None
-        return decode(self.engine.execute(expr), tps, self.channels, self.touchpoints)
+        # Arrow straight into the final columns: pandas' own conversion and a normalising
+        # pass cost more than the query on millions of journeys
+        table = self.engine.con.to_pyarrow(expr)
+        return decode(table, tps, self.channels, self.touchpoints)
 
     def stats(self) -> dict[str, float]:
         t = self.table
@@ -81,47 +86,78 @@ class OnEngine:
 
 
 def decode(
-    df: pd.DataFrame,
+    table: pa.Table,
     touchpoints: list[str] | None,
     channels: list[str] | None,
     names: list[str],
 ) -> pd.DataFrame:
-    """The engine's journey rows as the documented columns (see :data:`COLUMNS`):
-    ``touchpoints``/``channels`` the bit orders of the masks (None: text), ``names`` the
-    touchpoint of each code of ``_first``/``_last``."""
-    out = pd.DataFrame(index=df.index)
-    ids = df["journey_id"]
-    if pd.api.types.is_integer_dtype(ids.dtype):  # generated: <customer_id>#<n>
-        ids = df["customer_id"].astype(str) + "#" + ids.astype(str)
-    out["journey_id"] = ids.astype(object)
-    out["customer_id"] = df["customer_id"].astype(object)
-    for name, column in (("start", "_start"), ("end", "_end")):
-        out[name] = pd.to_datetime(df[column].to_numpy("int64"), unit="us", utc=True)
-    out["duration_s"] = (df["_end"] - df["_start"]).astype("float64") / 1e6
-    out["n_events"] = df["n_events"]
-    out["touchpoints"] = _sets(df["_tp"], touchpoints)
-    out["n_touchpoints"] = df["_ntp"]
-    out["channels"] = _sets(df["_ch"], channels)
-    out["n_channels"] = df["_nch"]
-    out["omnichannel"] = df["_nch"] >= 2
-    out["converted"] = df["converted"]
-    out["value"] = df["value"].astype("float64").fillna(0.0)
+    """The engine's journey rows (an Arrow table) as the documented columns (see
+    :data:`COLUMNS`): ``touchpoints``/``channels`` the bit orders of the masks (None: text),
+    ``names`` the touchpoint of each code of ``_first``/``_last``."""
+
+    def arr(name: str, dtype: str | None = None) -> np.ndarray:
+        column = table.column(name)
+        if dtype is not None and column.null_count:
+            column = pc.fill_null(column, 0)
+        out = column.to_numpy(zero_copy_only=False)
+        return out.astype(dtype, copy=False) if dtype else out
+
+    ids = table.column("journey_id")
+    if pa.types.is_integer(ids.type):  # generated: <customer_id>#<n>
+        ids = pc.binary_join_element_wise(
+            table.column("customer_id"), pc.cast(ids, pa.string()), "#"
+        )
+    start, end = arr("_start", "int64"), arr("_end", "int64")
+    nch = arr("_nch", "int64")
     lookup = np.array([None, *names], dtype=object)
-    out["first_touchpoint"] = lookup[df["_first"].fillna(0).to_numpy("int64")]
-    out["last_touchpoint"] = lookup[df["_last"].fillna(0).to_numpy("int64")]
-    return out.astype(COLUMNS).reset_index(drop=True)
+    value = table.column("value").cast(pa.float64()).fill_null(0.0).to_numpy()
+    columns = {
+        "journey_id": _text(ids),
+        "customer_id": _text(table.column("customer_id")),
+        "start": _utc(start),
+        "end": _utc(end),
+        "duration_s": (end - start).astype("float64") / 1e6,
+        "n_events": arr("n_events", "int64"),
+        "touchpoints": _sets(table.column("_tp"), touchpoints),
+        "n_touchpoints": arr("_ntp", "int64"),
+        "channels": _sets(table.column("_ch"), channels),
+        "n_channels": nch,
+        "omnichannel": nch >= 2,
+        "converted": arr("converted", "bool"),
+        "value": value.astype("float64", copy=False),
+        "first_touchpoint": lookup[arr("_first", "int64")],
+        "last_touchpoint": lookup[arr("_last", "int64")],
+    }
+    # each column built in its final dtype (pandas would otherwise infer text as str)
+    return pd.DataFrame({k: pd.Series(v, dtype=COLUMNS[k], copy=False) for k, v in columns.items()})
 
 
-def _sets(values: pd.Series, vocabulary: list[str] | None) -> list[tuple]:
+def _text(column: pa.ChunkedArray) -> np.ndarray:
+    """Text as an object array of str (None for nulls)."""
+    return np.asarray(
+        column.to_pylist() if column.null_count else column.to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
+
+
+def _utc(micros: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(micros.view("datetime64[us]")).tz_localize("UTC")
+
+
+def _sets(values: pa.ChunkedArray, vocabulary: list[str] | None) -> np.ndarray:
     """Bitmasks (or text joined by SEP) as sorted tuples; each distinct value decoded once."""
     if vocabulary is None:
-        lookup = {v: tuple(v.split(SEP)) if v else () for v in values.dropna().unique()}
-        return [lookup.get(v, ()) if isinstance(v, str) else () for v in values]
-    codes, uniques = pd.factorize(values.to_numpy("int64"))
+        text = values.to_pylist()
+        lookup = {v: tuple(v.split(SEP)) if v else () for v in set(text) if v is not None}
+        out = np.empty(len(text), dtype=object)
+        out[:] = [lookup.get(v, ()) for v in text]
+        return out
+    masks = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype("int64", copy=False)
+    codes, uniques = pd.factorize(masks)
     decoded = np.empty(len(uniques), dtype=object)
     for i, mask in enumerate(uniques):
         decoded[i] = tuple(name for k, name in enumerate(vocabulary) if int(mask) >> k & 1)
-    return list(decoded[codes]) if len(codes) else []
+    return decoded[codes] if len(codes) else np.empty(0, dtype=object)
 
 
 class Journeys(AnalysisResult):
