@@ -46,6 +46,7 @@ Example::
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ibis
@@ -143,25 +144,22 @@ def funnel(
     column = match_column(level)
     all_values = sorted({v for s in plan for v in s.values} | set(excl_values))
     every = table  # all events: what a missing id is reported against
-    if isinstance(events, PreparedEvents):  # the kept journey table, decoded, when it will do
-        # (only the events of the steps, except in strict mode, which counts all events)
-        few = column == "touchpoint" and mode != "strict"
-        kept = events.sessions.decoded(all_values if few else None)
-        if breakdown is None or breakdown in kept.columns or breakdown not in table.columns:
-            table = kept
     source, people = _breakdown_source(eng, table, breakdown, customers)
-
     attribute = breakdown if source == "events" else None
-    entry, base = entries(table, column, plan, all_values, mode, attribute)
+    # the query's view of the steps: the values, or on prepared events their codes
+    q = _Query(table, column, plan, all_values, tuple(excl_values))
+    if isinstance(events, PreparedEvents) and attribute is None:
+        q = _Query.on_codes(events.sessions, q, strict=mode == "strict")
+    entry, base = entries(q.table, q.column, q.plan, q.values, mode, attribute)
     if people is not None:
         entry = attach_customer_attribute(entry, people, breakdown)
-    state = BUILDERS[mode](entry, base, plan, seconds)
+    state = BUILDERS[mode](entry, base, q.plan, seconds)
     if excl_values:
-        state = mark_excluded(state, base, excl_values, plan, seconds)
-    expr = count_steps(state, plan, grouped=breakdown is not None)
+        state = mark_excluded(state, base, q.excluded, q.plan, seconds)
+    expr = count_steps(state, q.plan, grouped=breakdown is not None)
     check = known_ids(level, catalog) is None  # no vocabulary: ids must occur in the events
     if check:  # answered by the same query (the filtered events are shared)
-        expr = expr.cross_join(presence(base, all_values))
+        expr = expr.cross_join(presence(base, q.values))
     counts = eng.execute(expr, order_by=["bd"] if breakdown else None)
     notes = []
     if check:
@@ -190,6 +188,37 @@ def funnel(
         window=str(window),
         engine=eng.name,
     )
+
+
+@dataclass(frozen=True)
+class _Query:
+    """What the funnel query matches: ``column`` of ``table`` against the steps' values."""
+
+    table: ibis.Table
+    column: str
+    plan: list[FunnelStep]
+    values: list[Any]
+    excluded: tuple[Any, ...]
+
+    @classmethod
+    def on_codes(cls, ses: Any, q: _Query, strict: bool) -> _Query:
+        """On a kept journey table (:mod:`cjm_core.sessions`): touchpoints and event types
+        as their integer codes, so no event is decoded; outside strict mode (which numbers
+        all events) only the events of the steps are read."""
+        if q.column == "touchpoint":
+            column, vocabulary = "_tp", ses.touchpoints
+        else:
+            column, vocabulary = "_ev", ses.event_types
+        code = {v: i + 1 for i, v in enumerate(vocabulary)}
+
+        def coded(values):
+            return tuple(code.get(v, -1) for v in values)  # -1: occurs in no event
+
+        table = ses.table
+        if not strict:
+            table = table.filter(table[column].isin(list(coded(q.values)) or [-1]))
+        plan = [replace(step, values=coded(step.values)) for step in q.plan]
+        return cls(table, column, plan, list(coded(q.values)), coded(q.excluded))
 
 
 # -- checks that need the data ---------------------------------------------------------------

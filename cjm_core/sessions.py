@@ -70,13 +70,10 @@ class Sessions:
     def n_events(self) -> int:
         return int(self.counts["events"].sum())
 
-    def decoded(self, touchpoints: list[str] | None = None) -> ibis.Table:
+    def decoded(self) -> ibis.Table:
         """The table with ``touchpoint`` and ``event_type`` as text again (for analyses
-        written against the canonical columns); ``touchpoints``: only their events."""
+        written against the canonical columns)."""
         t = self.table
-        if touchpoints is not None:
-            codes = self.tp_code()
-            t = t.filter(t._tp.isin([codes[tp] for tp in touchpoints if tp in codes] or [-1]))
         return t.mutate(
             touchpoint=_decode(t._tp, self.touchpoints),
             event_type=_decode(t._ev, self.event_types),

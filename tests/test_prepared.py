@@ -52,17 +52,57 @@ ANALYSES = [
     (transitions, {"order": 2}),
     (funnel, {"steps": ["web", "shop", "call"], "window": "2D"}),
     (funnel, {"steps": ["web", "shop"], "window": "2D", "mode": "strict"}),
+    (
+        funnel,
+        {
+            "steps": ["web", "app", "shop"],
+            "window": "3D",
+            "optional": ["app"],
+            "exclude": ["branch"],
+        },
+    ),
+    (funnel, {"steps": ["shop", "email"], "window": "3D", "mode": "any"}),
+    (funnel, {"steps": ["view", "conversion"], "level": "event_type", "window": "1D"}),
+    (funnel, {"steps": ["web", "nowhere"], "window": "1D", "catalog": "catalog"}),
+    (
+        funnel,
+        {
+            "steps": ["web", "shop"],
+            "window": "2D",
+            "breakdown": "segment",
+            "customers": "customers",
+        },
+    ),
+    (funnel, {"steps": ["web", "shop"], "window": "2D", "breakdown": "device"}),
     (drop_off, {}),
     (touchpoint_kpis, {}),
 ]
 
 
 @pytest.mark.parametrize(("fn", "options"), ANALYSES, ids=lambda v: getattr(v, "__name__", ""))
-def test_prepared_events_give_the_same_results(fn, options):
+def test_prepared_events_give_the_same_results(fn, options, catalog):
     events = random_log()
+    events["device"] = np.where(events.index % 3 == 0, "mobile", "desktop")  # an event column
+    people = pd.DataFrame({"customer_id": sorted(set(events["customer_id"]))})
+    people["segment"] = ["a" if i % 2 else "b" for i in range(len(people))]
+    named = {"catalog": _catalog_with(catalog, TOUCHPOINTS + ["nowhere"]), "customers": people}
+    options = {k: named.get(v, v) if isinstance(v, str) else v for k, v in options.items()}
     engine = duckdb_engine()
     prepared = prepare_events(events, gap="30min", engine=engine)
     assert_identical(fn(prepared, **options), fn(events, engine=engine, **options))
+
+
+def _catalog_with(catalog, touchpoints):
+    """The test catalog with these touchpoints added (all in its first stage and channel)."""
+    from cjm_core import JourneyCatalog
+
+    data = catalog.to_dict()
+    first = data["touchpoints"][0]
+    known = {t["id"] for t in data["touchpoints"]}
+    data["touchpoints"] += [
+        {**first, "id": tp, "name": tp} for tp in touchpoints if tp not in known
+    ]
+    return JourneyCatalog.from_dict(data)
 
 
 @pytest.mark.parametrize(("fn", "options"), ANALYSES[:1] + ANALYSES[2:3] + ANALYSES[5:8])
