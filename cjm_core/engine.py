@@ -133,7 +133,8 @@ class Engine:
         return table
 
     def micros(self, ts: ibis.TimestampValue) -> ibis.IntegerValue:
-        """Microseconds since 1970 of a (naive UTC) timestamp, the same on every engine.
+        """Microseconds since 1970 of a timestamp (naive UTC or time-zone aware), the same on
+        every engine.
 
         DuckDB's ``epoch_us`` and Spark's ``unix_micros``: integer work, where DuckDB's
         time-zone aware arithmetic goes through ICU and costs seconds on millions of rows.

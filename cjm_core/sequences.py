@@ -15,7 +15,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from .engine import SEQ, US, order_keys, with_seq
+from .engine import SEQ, US, order_keys
 from .errors import CjmError
 
 DEFAULT_GAP = "30min"
@@ -68,33 +68,71 @@ def journey_events(
     """
     t = table
     if gap is None and "journey_id" in t.columns:
-        t = with_seq(t.mutate(journey_id=t.journey_id.cast("string")))
-        w = ibis.window(group_by=[t.customer_id, t.journey_id], order_by=[t[US], t[SEQ]])
-        return t.mutate(
-            step=(ibis.row_number().over(w) + 1).cast("int64"),
-            is_last=t[SEQ].lead().over(w).isnull(),
-        )
+        return given_journeys(t.mutate(journey_id=t.journey_id.cast("string")), order_keys(t))
     limit = int(round(gap_seconds(DEFAULT_GAP if gap is None else gap) * 1_000_000))
-    w = ibis.window(group_by=t.customer_id, order_by=order_keys(t))
+    conversion = t.event_type == CONVERSION
+    return cut_journeys(t, order_keys(t), limit, split_on_conversion, conversion)
+
+
+def cut_journeys(
+    t: ibis.Table,
+    order: list[ibis.Value],
+    limit_us: int,
+    split: bool,
+    conversion: ibis.BooleanValue,
+    previous_of: ibis.Value | None = None,
+) -> ibis.Table:
+    """Journeys by an inactivity gap of ``limit_us`` microseconds (and, with ``split``,
+    after each ``conversion``), each customer's events in ``order``: one sort for lag, lead
+    and row number, a second for the running journey number.
+
+    Adds journey_id (1, 2, ... per customer), step, is_last and ``_seq`` (when absent);
+    with ``previous_of`` also ``_prev`` (its value on the journey's previous event) and
+    ``_dt`` (microseconds since that event), null on a journey's first event.
+    """
+    w = ibis.window(group_by=t.customer_id, order_by=order)
     us = t[US]
-    previous, following = us.lag().over(w), us.lead().over(w)
-    new = previous.isnull() | ((us - previous) > limit)
-    last = following.isnull() | ((following - us) > limit)
-    if split_on_conversion:
-        conversion = t.event_type == CONVERSION
+    before, after = us.lag().over(w), us.lead().over(w)
+    new = before.isnull() | ((us - before) > limit_us)
+    last = after.isnull() | ((after - us) > limit_us)
+    if split:
         new = new | conversion.lag().over(w).fill_null(False)
         last = last | conversion
-    row = ibis.row_number().over(w)
-    t = t.mutate(_new=new.cast("int64"), is_last=last, _row=row)
+    extra = {}
+    if previous_of is not None:
+        extra["_prev"] = ibis.ifelse(new, ibis.null(previous_of.type()), previous_of.lag().over(w))
+        extra["_dt"] = ibis.ifelse(new, ibis.null("int64"), us - before)
+    t = t.mutate(_new=new, is_last=last, _row=ibis.row_number().over(w), **extra)
     if SEQ not in t.columns:
         t = t.mutate(**{SEQ: t._row.cast("int64")})
     running = ibis.cumulative_window(group_by=t.customer_id, order_by=t._row)
     t = t.mutate(
-        journey_id=t._new.sum().over(running).cast("int64"),
-        _first_row=ibis.ifelse(t._new == 1, t._row, None).max().over(running),
+        journey_id=t._new.cast("int64").sum().over(running).cast("int64"),
+        _first=ibis.ifelse(t._new, t._row, None).max().over(running),
     )
-    return t.mutate(step=(t._row - t._first_row + 1).cast("int64")).drop(
-        "_new", "_row", "_first_row"
+    return t.mutate(step=(t._row - t._first + 1).cast("int64")).drop("_new", "_row", "_first")
+
+
+def given_journeys(
+    t: ibis.Table, order: list[ibis.Value], previous_of: str | None = None
+) -> ibis.Table:
+    """Journeys given by the events' own (text) journey_id; adds step, is_last and
+    ``_seq`` (when absent, numbering each customer's events in ``order``); with
+    ``previous_of`` (a column name) also ``_prev`` and ``_dt`` as :func:`cut_journeys`."""
+    if SEQ not in t.columns:
+        whole = ibis.window(group_by=t.customer_id, order_by=order)
+        t = t.mutate(**{SEQ: ibis.row_number().over(whole).cast("int64")})
+    w = ibis.window(group_by=[t.customer_id, t.journey_id], order_by=[t[US], t[SEQ]])
+    first = ibis.row_number().over(w) == 0
+    extra = {}
+    if previous_of is not None:
+        column = t[previous_of]
+        extra["_prev"] = ibis.ifelse(first, ibis.null(column.type()), column.lag().over(w))
+        extra["_dt"] = ibis.ifelse(first, ibis.null("int64"), t[US] - t[US].lag().over(w))
+    return t.mutate(
+        step=(ibis.row_number().over(w) + 1).cast("int64"),
+        is_last=t[SEQ].lead().over(w).isnull(),
+        **extra,
     )
 
 

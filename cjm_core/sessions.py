@@ -41,6 +41,7 @@ import ibis
 import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
+from .sequences import cut_journeys, given_journeys
 
 CONVERSION = "conversion"
 JOURNEY = ["customer_id", "journey_id"]
@@ -147,53 +148,10 @@ def build(
     n = n.mutate(_conv=n._ev == conv_code)
     order = [n[US], n[SEQ]] if SEQ in n.columns else [n[US], n._tp, n._ev]
     if key == ("ids",):
-        table = _given(n, order)
+        table = given_journeys(n, order, previous_of="_tp")
     else:
-        table = _cut(n, order, key[1], split_on_conversion)
+        table = cut_journeys(n, order, key[1], split_on_conversion, n._conv, previous_of=n._tp)
     return Sessions(eng, table, counts, touchpoints, event_types, channels, key)
-
-
-def _cut(n: ibis.Table, order: list, limit: int, split: bool) -> ibis.Table:
-    """Journeys by an inactivity gap (and after conversions): one sort for lag, lead and
-    row number, a second for the running journey number."""
-    w = ibis.window(group_by=n.customer_id, order_by=order)
-    us = n[US]
-    previous, following = us.lag().over(w), us.lead().over(w)
-    new = previous.isnull() | ((us - previous) > limit)
-    last = following.isnull() | ((following - us) > limit)
-    if split:
-        new = new | n._conv.lag().over(w).fill_null(False)
-        last = last | n._conv
-    n = n.mutate(
-        _new=new,
-        is_last=last,
-        _row=ibis.row_number().over(w),
-        _prev=ibis.ifelse(new, ibis.null("int64"), n._tp.lag().over(w)),
-        _dt=ibis.ifelse(new, ibis.null("int64"), us - previous),
-    )
-    if SEQ not in n.columns:
-        n = n.mutate(**{SEQ: n._row.cast("int64")})
-    running = ibis.cumulative_window(group_by=n.customer_id, order_by=n._row)
-    n = n.mutate(
-        journey_id=n._new.cast("int64").sum().over(running).cast("int64"),
-        _first=ibis.ifelse(n._new, n._row, None).max().over(running),
-    )
-    return n.mutate(step=(n._row - n._first + 1).cast("int64")).drop("_new", "_row", "_first")
-
-
-def _given(n: ibis.Table, order: list) -> ibis.Table:
-    """Journeys given by the events' own journey_id."""
-    if SEQ not in n.columns:
-        whole = ibis.window(group_by=n.customer_id, order_by=order)
-        n = n.mutate(**{SEQ: ibis.row_number().over(whole).cast("int64")})
-    w = ibis.window(group_by=[n.customer_id, n.journey_id], order_by=[n[US], n[SEQ]])
-    first = ibis.row_number().over(w) == 0
-    return n.mutate(
-        step=(ibis.row_number().over(w) + 1).cast("int64"),
-        is_last=n[SEQ].lead().over(w).isnull(),
-        _prev=ibis.ifelse(first, ibis.null("int64"), n._tp.lag().over(w)),
-        _dt=ibis.ifelse(first, ibis.null("int64"), n[US] - n[US].lag().over(w)),
-    )
 
 
 def _encode(column: ibis.Value, vocabulary: list[str]) -> ibis.IntegerValue:
