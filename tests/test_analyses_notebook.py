@@ -17,6 +17,9 @@ ANALYSES = {
     "touchpoint_kpis": "touchpoint_kpis(events, gap=None)",
     "retention": 'retention(events, period="M")',
     "drop_off": "drop_off(events, gap=None)",
+    # several analyses sharing one prepared (sessionised, kept) log
+    "prepared_paths": "path_variants(prepared := prepare_events(events, gap=None), top=5)",
+    "prepared_journeys": "build_journeys(prepared, gap=None)",
 }
 
 
