@@ -329,8 +329,8 @@ def apply_codes(s: Sessions, codes: StepCodes) -> ibis.Table:
     mapping = {i + 1: int(code_of[v]) for i, v in enumerate(vocabulary) if v in code_of}
     column = s.table._tp if codes.source == "touchpoint" else s.table._ch
     missing = codes.missing_code if codes.missing_code is not None else 0
-    if missing == 0 and all(k == v for k, v in mapping.items()):
-        return s.table.mutate(_code=column)  # the same codes: no per-event mapping
+    if missing == 0 and all(k == v for k, v in mapping.items()):  # the same codes
+        return s.table.mutate(_code=column.cast("int64"))
     code = column.substitute(mapping, else_=missing) if mapping else ibis.literal(missing)
     return s.table.mutate(_code=code.cast("int64"))
 

@@ -151,14 +151,19 @@ def build(
         table = given_journeys(n, order, previous_of="_tp")
     else:
         table = cut_journeys(n, order, key[1], split_on_conversion, n._conv, previous_of=n._tp)
+        table = table.mutate(journey_id=table.journey_id.cast("int32"))
+    # narrow integers: the table is kept for several analyses (cast to int64 before
+    # arithmetic: DuckDB and Spark raise on overflow)
+    table = table.mutate(step=table.step.cast("int32"), _prev=table._prev.cast(table._tp.type()))
     return Sessions(eng, table, counts, touchpoints, event_types, channels, key)
 
 
 def _encode(column: ibis.Value, vocabulary: list[str]) -> ibis.IntegerValue:
+    dtype = "int16" if len(vocabulary) < 32_000 else "int32"
     if not vocabulary:
-        return ibis.literal(0, "int64")
+        return ibis.literal(0, dtype)
     mapping = {v: i + 1 for i, v in enumerate(vocabulary)}
-    return column.substitute(mapping, else_=0).cast("int64")
+    return column.substitute(mapping, else_=0).cast(dtype)
 
 
 def _decode(column: ibis.Value, vocabulary: list[str]) -> ibis.StringValue:

@@ -211,11 +211,11 @@ def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
         (~j._conv, 0), (j.is_last & j._prev.notnull(), -1), else_=-9
     ).cast("int64")
     dt = ibis.ifelse(kind == 0, j._dt, ibis.null("int64"))  # no time into an end state
-    to = ibis.ifelse(kind == 0, j._tp, ibis.null("int64"))  # end states have no touchpoint
-    into = j.select(_from=j._prev, _tp=to, _kind=kind, _dt=dt)
+    to = ibis.ifelse(kind == 0, j._tp.cast("int64"), ibis.null("int64"))  # no end-state code
+    into = j.select(_from=j._prev.cast("int64"), _tp=to, _kind=kind, _dt=dt)
     dropped = j.filter(j.is_last & ~j._conv)
     out = dropped.select(
-        _from=dropped._tp,
+        _from=dropped._tp.cast("int64"),
         _tp=ibis.null("int64"),
         _kind=ibis.literal(-2, "int64"),
         _dt=ibis.null("int64"),

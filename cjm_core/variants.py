@@ -220,11 +220,12 @@ class _Plan:
             at = j._tp == self.anchor_code if self.anchor_code else ibis.literal(False)
             first = j.step.min(where=at).over(ibis.window(group_by=_JOURNEY))
             j = j.mutate(_anchor=first)
-            inside = j.step <= j._anchor if self.before is not None else j.step >= j._anchor
-            pos = j.step if self.before is not None else j.step - j._anchor + 1
+            step = j.step.cast("int64")
+            inside = step <= j._anchor if self.before is not None else step >= j._anchor
+            pos = step if self.before is not None else step - j._anchor + 1
             j = j.mutate(_in=inside.fill_null(False), _pos=pos.fill_null(0))
         else:
-            j = j.mutate(_in=ibis.literal(True), _pos=j.step)
+            j = j.mutate(_in=ibis.literal(True), _pos=j.step.cast("int64"))
         if self.collapse:
             previous = j._code.lag().over(ibis.window(group_by=_JOURNEY, order_by=j.step))
             keep = j._in & ((j._pos == 1) | (previous != j._code).fill_null(True))
