@@ -35,6 +35,7 @@ from .engine import SEQ, US, Engine, events_table
 from .errors import CjmError
 from .journeys import StepCodes, apply_codes, session_codes
 from .model import JourneyCatalog
+from .path_keys import TIE_STEPS, key_aggregates
 from .prepared import PreparedEvents
 from .results import AnalysisResult
 from .sessions import Sessions, build, sessions
@@ -43,9 +44,6 @@ OTHER_VARIANTS = "(other variants)"
 TRUNCATED = "…"  # last step of a path cut at max_length
 SEPARATOR = " > "
 
-_P = 2_147_483_647  # 2**31 - 1: every product below stays under 2**62 (no overflow anywhere)
-_MIX = ((48_271, 11, 7), (69_621, 5, 13))  # two independent hash rounds
-_TIE_STEPS = 3  # ties in counts at the cut-off: first steps in alphabetical order decide
 _JOURNEY = ["customer_id", "journey_id"]
 
 COLUMNS = {
@@ -238,18 +236,11 @@ class _Plan:
         """One row per journey: its path key, first steps, conversion and duration."""
         j = self.steps(coded)
         take = j._in if self.max_length is None else j._in & (j._pos <= self.max_length)
-        x = (j._pos * (len(self.codes.labels) + 1) + j._code) % _P  # (pos, code) -> x: 1 to 1
-        hashes = [_mix(x, *m) for m in _MIX]
         agg = j.group_by(_JOURNEY).agg(
             _n=j[SEQ].count(where=j._in),
-            _s1=hashes[0].sum(where=take).cast("int64").fill_null(0),
-            _s2=hashes[1].sum(where=take).cast("int64").fill_null(0),
             _conv=j._conv.any().cast("int64"),
             _dur=j[US].max() - j[US].min(),
-            **{
-                f"_c{k}": j._code.max(where=take & (j._pos == k)).fill_null(0)
-                for k in range(1, _TIE_STEPS + 1)
-            },
+            **key_aggregates(j._pos, j._code, len(self.codes.labels), take),
         )
         length = agg._n if self.max_length is None else agg._n.clip(upper=self.max_length)
         truncated = ibis.literal(False) if self.max_length is None else agg._n > self.max_length
@@ -259,22 +250,15 @@ class _Plan:
 _KEY = ["_len", "_trunc", "_s1", "_s2"]
 
 
-def _mix(x: ibis.IntegerValue, a: int, c: int, d: int) -> ibis.IntegerValue:
-    """A non-linear integer hash in [0, 2**31): affine map then two squarings, mod 2**31-1."""
-    h = (x * a + c) % _P
-    h = (h * h + d) % _P
-    return (h * h + c) % _P
-
-
 def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:
     """Journeys grouped into buckets: 1..top (the top variants), top+1 (the rest), -1 (left
     out: no anchor touchpoint)."""
     analysed = journeys.filter(journeys._n > 0) if anchored else journeys
     v = analysed.group_by(_KEY).agg(
         _count=analysed._len.count(),
-        **{f"_c{k}": analysed[f"_c{k}"].max() for k in range(1, _TIE_STEPS + 1)},
+        **{f"_c{k}": analysed[f"_c{k}"].max() for k in range(1, TIE_STEPS + 1)},
     )
-    order = [ibis.desc(v._count), *(v[f"_c{k}"] for k in range(1, _TIE_STEPS + 1)), *_KEY]
+    order = [ibis.desc(v._count), *(v[f"_c{k}"] for k in range(1, TIE_STEPS + 1)), *_KEY]
     v = v.mutate(_rank=ibis.row_number().over(order_by=order) + 1)
     ranks = v.select(**{f"{k}_v": v[k] for k in _KEY}, _rank=v._rank)
     j = journeys.left_join(ranks, [journeys[k] == ranks[f"{k}_v"] for k in _KEY])
