@@ -41,10 +41,7 @@ import ibis
 import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
-from .sequences import cut_journeys, given_journeys
-
-CONVERSION = "conversion"
-JOURNEY = ["customer_id", "journey_id"]
+from .sequences import CONVERSION, cut_journeys, given_journeys
 
 
 @dataclass
