@@ -180,7 +180,8 @@ class Journeys(AnalysisResult):
         return self._frame
 
     def release(self) -> None:
-        """Drop the journey table from the engine (after ``to_frame()`` keeps working)."""
+        """Drop the journey table from the engine now; the frame is brought over first, so
+        ``to_frame()`` keeps working."""
         self.table  # noqa: B018 - bring the frame over first
         finalizer = getattr(self._source, "finalizer", None)
         if finalizer is not None:
