@@ -75,6 +75,7 @@ from .funnel_steps import (
 from .model import JourneyCatalog
 from .prepared import PreparedEvents
 from .sequences import gap_seconds
+from .sessions import code_of
 
 __all__ = ["FunnelResult", "FunnelStep", "funnel"]
 
@@ -209,7 +210,7 @@ class _Query:
             column, vocabulary = "_tp", ses.touchpoints
         else:
             column, vocabulary = "_ev", ses.event_types
-        code = {v: i + 1 for i, v in enumerate(vocabulary)}
+        code = code_of(vocabulary)
 
         def coded(values):
             return tuple(code.get(v, -1) for v in values)  # -1: occurs in no event

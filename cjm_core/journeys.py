@@ -7,8 +7,8 @@ Spark; only the journey table comes back.
 
 :func:`step_codes` turns touchpoints into the steps of a path at a chosen level (touchpoint,
 stage or channel), applies alias rules and groups rare steps, and gives every step an integer
-code; :func:`with_codes` adds the code to the events. Path variants and transitions work on
-these codes and render labels only for the small result.
+code; :func:`session_codes` adds the code to a coded journey table. Path variants and
+transitions work on these codes and render labels only for the small result.
 
 Example::
 
@@ -167,19 +167,6 @@ def bit_count(x: dt.int64) -> dt.int64:  # type: ignore[empty-body]
     """Number of set bits (DuckDB and Spark builtin)."""
 
 
-def _join_mapping(
-    t: ibis.Table, column: str, mapping: Mapping[Any, Any], name: str, dtype: str
-) -> ibis.Table:
-    """Add ``name`` = mapping[column] (null when unmapped) by a join with a small table."""
-    keys = list(mapping)
-    values = pd.Series([mapping[k] for k in keys], dtype=object if dtype == "string" else dtype)
-    m = ibis.memtable(pd.DataFrame({"_map_key": pd.Series(keys, dtype=object), name: values}))
-    m = m.mutate(_map_key=m._map_key.cast(t[column].type()), **{name: m[name].cast(dtype)})
-    if name in t.columns:
-        t = t.drop(name)
-    return t.left_join(m, t[column] == m._map_key).drop("_map_key")
-
-
 # -- steps at a level, as integer codes ---------------------------------------------------------
 
 
@@ -232,19 +219,26 @@ def step_codes(
         >>> step_codes(eng, t, aliases={"app": "web"}).labels
         {1: 'web'}
     """
-    if level not in LEVELS:
-        raise CjmError(f"Unknown level {level!r}; use one of {list(LEVELS)}.")
-    if min_share is not None and not 0 <= min_share < 1:
-        raise CjmError(f"min_share must be a share in [0, 1), got {min_share!r}.")
-    source = "channel" if level == "channel" and "channel" in t.columns else "touchpoint"
-    if level != "touchpoint" and source == "touchpoint" and catalog is None:
-        need = "a catalog (catalog=...)" if level == "stage" else "a channel column or a catalog"
-        raise CjmError(f"level={level!r} needs {need} to map touchpoints to {level}s.")
-    keys = ["touchpoint"] if source == "touchpoint" else ["touchpoint", "channel"]
+    source, keys = _step_source(level, "channel" in t.columns, catalog, min_share)
     # count(*): no reference to _seq, so a generated tie-breaker is not computed here
     grouped = t.group_by([t[k].cast("string").name(k) for k in keys]).agg(events=ibis._.count())
     counts = eng.execute(grouped, order_by=keys)
     return codes_from_counts(counts, source, level, catalog, aliases, min_share)
+
+
+def _step_source(
+    level: str, has_channel: bool, catalog: JourneyCatalog | None, min_share: float | None
+) -> tuple[str, list[str]]:
+    """Check the options; the column the steps come from and the columns to count by."""
+    if level not in LEVELS:
+        raise CjmError(f"Unknown level {level!r}; use one of {list(LEVELS)}.")
+    if min_share is not None and not 0 <= min_share < 1:
+        raise CjmError(f"min_share must be a share in [0, 1), got {min_share!r}.")
+    source = "channel" if level == "channel" and has_channel else "touchpoint"
+    if level != "touchpoint" and source == "touchpoint" and catalog is None:
+        need = "a catalog (catalog=...)" if level == "stage" else "a channel column or a catalog"
+        raise CjmError(f"level={level!r} needs {need} to map touchpoints to {level}s.")
+    return source, ["touchpoint"] if source == "touchpoint" else ["touchpoint", "channel"]
 
 
 def codes_from_counts(
@@ -308,15 +302,7 @@ def session_codes(
 ) -> tuple[StepCodes, ibis.Table]:
     """:func:`step_codes` for a coded journey table (from its vocabulary counts, no query)
     and the table with ``_code``, the step code of each event."""
-    if level not in LEVELS:
-        raise CjmError(f"Unknown level {level!r}; use one of {list(LEVELS)}.")
-    if min_share is not None and not 0 <= min_share < 1:
-        raise CjmError(f"min_share must be a share in [0, 1), got {min_share!r}.")
-    source = "channel" if level == "channel" and s.channels is not None else "touchpoint"
-    if level != "touchpoint" and source == "touchpoint" and catalog is None:
-        need = "a catalog (catalog=...)" if level == "stage" else "a channel column or a catalog"
-        raise CjmError(f"level={level!r} needs {need} to map touchpoints to {level}s.")
-    keys = ["touchpoint"] if source == "touchpoint" else ["touchpoint", "channel"]
+    source, keys = _step_source(level, s.channels is not None, catalog, min_share)
     counts = s.counts.groupby(keys, dropna=False, as_index=False, sort=True)["events"].sum()
     codes = codes_from_counts(counts, source, level, catalog, aliases, min_share)
     return codes, apply_codes(s, codes)
@@ -333,26 +319,3 @@ def apply_codes(s: Sessions, codes: StepCodes) -> ibis.Table:
         return s.table.mutate(_code=column.cast("int64"))
     code = column.substitute(mapping, else_=missing) if mapping else ibis.literal(missing)
     return s.table.mutate(_code=code.cast("int64"))
-
-
-def with_codes(t: ibis.Table, codes: StepCodes) -> ibis.Table:
-    """Add ``_code`` (int64): the step code of each event (see :func:`step_codes`).
-
-    Example::
-
-        >>> import pandas as pd
-        >>> from cjm_core.engine import events_table
-        >>> events = pd.DataFrame({"customer_id": ["a", "a"], "touchpoint": ["web", "app"],
-        ...     "timestamp": pd.to_datetime(["2024-01-01"] * 2, utc=True)})
-        >>> eng, t = events_table(events, "duckdb")
-        >>> coded = with_codes(t, step_codes(eng, t))
-        >>> sorted(eng.execute(coded)["_code"].tolist())
-        [1, 2]
-    """
-    known = codes.counts[codes.counts[codes.source].notna()]
-    mapping = dict(zip(known[codes.source], known["code"], strict=True))
-    t = t.mutate(**{codes.source: t[codes.source].cast("string")})
-    out = _join_mapping(t, codes.source, mapping, "_code", "int64")
-    if codes.missing_code is not None:
-        out = out.mutate(_code=out._code.fill_null(codes.missing_code))
-    return out

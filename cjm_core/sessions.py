@@ -58,7 +58,7 @@ class Sessions:
 
     def tp_code(self) -> dict[str, int]:
         """Touchpoint -> code."""
-        return {tp: i + 1 for i, tp in enumerate(self.touchpoints)}
+        return code_of(self.touchpoints)
 
     def tp_name(self) -> dict[int, str | None]:
         """Code -> touchpoint (0 -> None)."""
@@ -155,12 +155,16 @@ def build(
     return Sessions(eng, table, counts, touchpoints, event_types, channels, key)
 
 
+def code_of(vocabulary: list[str]) -> dict[str, int]:
+    """Value -> code: 1..n in the order of the (sorted) vocabulary; 0 is a missing value."""
+    return {v: i + 1 for i, v in enumerate(vocabulary)}
+
+
 def _encode(column: ibis.Value, vocabulary: list[str]) -> ibis.IntegerValue:
     dtype = "int16" if len(vocabulary) < 32_000 else "int32"
     if not vocabulary:
         return ibis.literal(0, dtype)
-    mapping = {v: i + 1 for i, v in enumerate(vocabulary)}
-    return column.substitute(mapping, else_=0).cast(dtype)
+    return column.substitute(code_of(vocabulary), else_=0).cast(dtype)
 
 
 def _decode(column: ibis.Value, vocabulary: list[str]) -> ibis.StringValue:
