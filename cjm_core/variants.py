@@ -3,12 +3,12 @@
 Each journey's path is the sequence of its events' steps in journey order (conversion events
 included, at their touchpoint). Paths are never joined into strings on the engine: each
 journey gets a key (its length plus two sums of a per-step integer hash of (position, step
-code), a 62-bit order-sensitive fingerprint computed with plain integer arithmetic that is
-exact on every engine), journeys are counted by key, and only the top variants are
-rendered as text, from one representative journey each. Two different paths of the same
-length share a key only if both 31-bit sums collide (odds of about 1 in 4e18 per pair): not
-impossible, so the key is a fingerprint, not a proof of equality. The top variants plus one
-"(other variants)" row always add up to all journeys analysed.
+code), a 62-bit order-sensitive fingerprint computed with 31-bit integer arithmetic that is
+exact on every engine; see :mod:`cjm_core.path_keys`), journeys are counted by key, and only
+the top variants are rendered as text, from one representative journey each. Two different
+paths of the same length share a key only if both 31-bit sums collide (odds of about 1 in
+4e18 per pair): not impossible, so the key is a fingerprint, not a proof of equality. The
+top variants plus one "(other variants)" row always add up to all journeys analysed.
 
 Example::
 
@@ -235,9 +235,13 @@ class _Plan:
     def journeys(self, coded: ibis.Table) -> ibis.Table:
         """One row per journey: its path key, first steps, conversion and duration."""
         j = self.steps(coded)
-        take = j._in if self.max_length is None else j._in & (j._pos <= self.max_length)
+        every = self.before is None and self.after is None and not self.collapse
+        take = None if every else j._in  # None: every event is a step (no filters to run)
+        if self.max_length is not None:
+            cut = j._pos <= self.max_length
+            take = cut if take is None else take & cut
         agg = j.group_by(_JOURNEY).agg(
-            _n=j[SEQ].count(where=j._in),
+            _n=j[SEQ].count() if every else j[SEQ].count(where=j._in),
             _conv=j._conv.any().cast("int64"),
             _dur=j[US].max() - j[US].min(),
             **key_aggregates(j._pos, j._code, len(self.codes.labels), take),

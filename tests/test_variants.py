@@ -257,3 +257,47 @@ def test_an_anchor_that_no_journey_visits_leaves_only_the_empty_other_row(catalo
     result = path_variants(events, after="branch_visit", catalog=catalog)
     assert rows(result) == [[OTHER_VARIANTS, 0, 0]]
     assert any("6 journey(s) without 'branch_visit' left out" in n for n in result.notes)
+
+
+def test_paths_a_polynomial_hash_would_merge_are_counted_apart(on_both):
+    # with 15 touchpoints the paths of codes 9,9,1,13,10 and 11,3,7,10,11 got the same key
+    # from the first path-key scheme (a degree-4 polynomial hash mod 2**31-1, summed), so
+    # they were counted as one variant
+    names = [f"t{i:02d}" for i in range(1, 16)]  # codes 1..15 in sorted order
+    paths = {"a": [9, 9, 1, 13, 10], "b": [11, 3, 7, 10, 11], "c": list(range(1, 16))}
+    rows_ = [
+        (customer, pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(minutes=i), names[c - 1])
+        for customer, codes in paths.items()
+        for i, c in enumerate(codes)
+    ]
+    events = pd.DataFrame(rows_, columns=["customer_id", "timestamp", "touchpoint"])
+    out = on_both(path_variants, events, top=10).to_frame()
+    expected = {" > ".join(names[c - 1] for c in codes) for codes in paths.values()}
+    assert set(out["variant"].iloc[:-1]) == expected
+    assert out["journeys"].tolist() == [1, 1, 1, 0]
+
+
+def test_path_key_hash_is_the_reference_hash_on_both_engines(engine):
+    import ibis
+
+    from cjm_core.path_keys import MIX, mix, mix_int
+
+    xs = [0, 1, 2, 17, 65_535, 65_536, 2**31 - 2, *range(1_000, 200_000, 997)]
+    t = ibis.memtable(pd.DataFrame({"x": pd.Series(xs, dtype="int64")}))
+    got = engine.execute(t.select("x", h1=mix(t.x, *MIX[0]), h2=mix(t.x, *MIX[1])), ["x"])
+    assert got["h1"].tolist() == [mix_int(x, *MIX[0]) for x in sorted(xs)]
+    assert got["h2"].tolist() == [mix_int(x, *MIX[1]) for x in sorted(xs)]
+    assert len(set(got["h1"])) == len(xs) and got["h1"].between(0, 2**31 - 1).all()
+
+
+@pytest.mark.parametrize(("n_codes", "length"), [(3, 12), (15, 5), (4, 9)])
+def test_no_two_paths_of_an_exhaustive_set_share_a_key(n_codes, length):
+    from cjm_core.path_keys import MIX, P, mix_int
+
+    # every path of `length` steps over `n_codes` codes (mix_int works on numpy arrays)
+    codes = np.stack(np.meshgrid(*[np.arange(1, n_codes + 1)] * length, indexing="ij"), -1)
+    codes = codes.reshape(-1, length).astype("int64")
+    x = (np.arange(1, length + 1, dtype="int64") * (n_codes + 1) + codes) % P
+    keys = np.stack([mix_int(x, *m).sum(axis=1) for m in MIX], axis=1)
+    assert len(keys) == n_codes**length
+    assert len(np.unique(keys, axis=0)) == len(keys)
