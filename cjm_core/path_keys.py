@@ -14,7 +14,8 @@ codes 9, 9, 1, 13, 10 and 11, 3, 7, 10, 11 (of 15 touchpoints) the same key, and
 among the 531,441 paths of 12 steps over 3 touchpoints; this one gives none in either set
 (``tests/test_variants.py``). Two different paths share a key with a chance of about 2**-62.
 The first ``TIE_STEPS`` codes are kept too, to break ties in counts the same way on every
-engine."""
+engine.
+"""
 
 from __future__ import annotations
 
