@@ -1,4 +1,4 @@
-"""Statistical tests that return one tidy, printable result.
+"""The result every two-group test returns, and the input checks they share.
 
 Every test returns a :class:`TestResult`: an estimate, its confidence interval, a p-value,
 the test statistic, the method and the sample size of each group. It renders as text
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .errors import StudyError
+from ..errors import StudyError
 
 
 @dataclass(frozen=True)
@@ -227,130 +227,6 @@ def mean_ci(values: Sequence[float] | np.ndarray, alpha: float = 0.05) -> tuple[
     x = _as_sample(values, "a")
     half = sps.t.ppf(1 - _check_alpha(alpha) / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
     return float(x.mean() - half), float(x.mean() + half)
-
-
-# -- the tests -----------------------------------------------------------------------------
-
-
-def two_proportions(
-    successes_a: int, n_a: int, successes_b: int, n_b: int, alpha: float = 0.05
-) -> TestResult:
-    """Compare two proportions: ``p_b - p_a`` with a Wald CI and a pooled z-test.
-
-    - estimate: ``p_b - p_a`` (b is the comparison group, e.g. *after*; a the reference);
-    - CI: Wald interval of the difference with the unpooled standard error
-      ``sqrt(p_a (1 - p_a) / n_a + p_b (1 - p_b) / n_b)``;
-    - p-value: two-sided z-test with the pooled standard error (statsmodels
-      ``proportions_ztest``; ``z**2`` equals R's ``prop.test(correct = FALSE)`` X-squared);
-    - relative lift ``p_b / p_a - 1`` with a delta-method CI computed on the log ratio
-      (NaN when ``p_a`` or ``p_b`` is 0).
-
-    When both groups are all 0 or all 1 the pooled standard error is 0 and the z-test is
-    undefined: statistic and p-value are NaN (noted in ``notes``).
-
-    Example::
-
-        >>> r = two_proportions(15, 50, 25, 50)
-        >>> round(r.statistic ** 2, 4), [round(x, 4) for x in (r.ci_low, r.ci_high)]
-        (4.1667, [0.012, 0.388])
-    """
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-
-    alpha = _check_alpha(alpha)
-    sa, na = _check_counts(successes_a, n_a, "a")
-    sb, nb = _check_counts(successes_b, n_b, "b")
-    pa, pb = sa / na, sb / nb
-    notes: list[str] = []
-
-    se_unpooled = math.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
-    low, high = confint_proportions_2indep(
-        sb, nb, sa, na, method="wald", compare="diff", alpha=alpha
-    )
-    pooled = (sa + sb) / (na + nb)
-    if pooled in (0.0, 1.0):
-        z, p = math.nan, math.nan
-        notes.append("all observations are equal in both groups: the z-test is undefined")
-    else:
-        z, p = proportions_ztest([sb, sa], [nb, na], alternative="two-sided")
-
-    lift, lift_ci = math.nan, (math.nan, math.nan)
-    if pa > 0:
-        lift = pb / pa - 1
-        if pb > 0:
-            se_log = math.sqrt((1 - pa) / (na * pa) + (1 - pb) / (nb * pb))
-            zq = sps.norm.ppf(1 - alpha / 2)
-            log_ratio = math.log(pb / pa)
-            lift_ci = (math.exp(log_ratio - zq * se_log) - 1, math.exp(log_ratio + zq * se_log) - 1)
-
-    return TestResult(
-        estimate=pb - pa,
-        ci_low=float(low),
-        ci_high=float(high),
-        p_value=float(p),
-        statistic=float(z),
-        std_error=se_unpooled,
-        method="Two-proportion z-test (pooled), Wald CI of the difference",
-        n={"a": na, "b": nb},
-        alpha=alpha,
-        estimates={"a": pa, "b": pb},
-        group_ci={"a": proportion_ci(sa, na, alpha), "b": proportion_ci(sb, nb, alpha)},
-        relative_lift=lift,
-        relative_lift_ci=lift_ci,
-        statistic_name="z",
-        notes=tuple(notes),
-    )
-
-
-def welch_t_test(
-    a: Sequence[float] | np.ndarray | pd.Series,
-    b: Sequence[float] | np.ndarray | pd.Series,
-    alpha: float = 0.05,
-) -> TestResult:
-    """Welch's two-sample t-test of ``mean(b) - mean(a)`` (unequal variances).
-
-    Standard error ``sqrt(s_a**2 / n_a + s_b**2 / n_b)``, Satterthwaite degrees of freedom,
-    two-sided p-value and t interval (statsmodels ``CompareMeans`` with
-    ``usevar="unequal"``). NaN or infinite values raise an error saying how many: nothing
-    is dropped silently. Each group needs at least 2 observations.
-
-    Example::
-
-        >>> r = welch_t_test([1, 2, 3, 4], [3, 4, 5, 6])
-        >>> r.estimate, round(r.df, 1)
-        (2.0, 6.0)
-    """
-    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
-
-    alpha = _check_alpha(alpha)
-    xa, xb = _as_sample(a, "a"), _as_sample(b, "b")
-    notes: list[str] = []
-    compare = CompareMeans(DescrStatsW(xb), DescrStatsW(xa))
-    se = float(compare.std_meandiff_separatevar)
-    diff = float(xb.mean() - xa.mean())
-    if se == 0:
-        t, p, dof = math.nan, math.nan, float(xa.size + xb.size - 2)
-        low = high = diff
-        notes.append("both samples have zero variance: the t-test is undefined")
-    else:
-        t, p, dof = compare.ttest_ind(usevar="unequal")
-        low, high = compare.tconfint_diff(alpha=alpha, usevar="unequal")
-
-    return TestResult(
-        estimate=diff,
-        ci_low=float(low),
-        ci_high=float(high),
-        p_value=float(p),
-        statistic=float(t),
-        std_error=se,
-        method="Welch two-sample t-test",
-        n={"a": int(xa.size), "b": int(xb.size)},
-        alpha=alpha,
-        estimates={"a": float(xa.mean()), "b": float(xb.mean())},
-        group_ci={"a": mean_ci(xa, alpha), "b": mean_ci(xb, alpha)},
-        df=float(dof),
-        statistic_name="t",
-        notes=tuple(notes),
-    )
 
 
 def _fmt(value: Any) -> str:
