@@ -1,4 +1,4 @@
-"""The ``cjm`` command: plugins, validate, generate, study run/list.
+"""The ``cjm`` command: plugins, validate, generate, calibrate, study run/list.
 
 Every command prints what it did; a :class:`~cjm_core.errors.CjmError` is shown as one clear
 message (no traceback) and the command exits with status 2; data problems found by
@@ -133,6 +133,22 @@ def _study_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from .stats.calibration import format_table, run_all
+
+    areas = args.area or None
+    table = run_all(n_sims=args.sims, seed=args.seed, areas=areas, progress=_progress)
+    print(format_table(table))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"Written: {args.out}")
+    return 0 if table["ok"].all() else 1
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cjm", description="Customer-journey research workspace")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", default=None, help="last day, YYYY-MM-DD")
     p.add_argument("--intervention-date", default=None, help="day the planted change starts")
     p.set_defaults(func=_generate)
+
+    p = sub.add_parser(
+        "calibrate", help="check the statistics by simulation (false positives, coverage, power)"
+    )
+    p.add_argument("--sims", type=int, default=2000, help="simulated studies per check")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--area", action="append", help="only this area (repeatable)")
+    p.add_argument("--out", default=None, help="also write the table to this CSV file")
+    p.set_defaults(func=_calibrate)
 
     study = sub.add_parser("study", help="run and list study notebooks").add_subparsers(
         dest="study_command", required=True
