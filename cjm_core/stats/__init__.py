@@ -8,6 +8,14 @@ Convention: groups are called ``a`` (the reference, e.g. *before*) and ``b`` (th
 comparison, e.g. *after*), and every estimate is **b minus a**, so a positive estimate
 means "higher after". (R's ``t.test(x, y)`` reports ``x - y``: the opposite sign.)
 
+- two groups: :func:`two_proportions`, :func:`chi_square`, :func:`compare_means`;
+- designs: :func:`diff_in_diff`, :func:`event_study`, :func:`bacon_decomposition`,
+  :func:`interrupted_time_series`, :func:`structural_time_series`;
+- survey scores: :func:`nps`, :func:`nps_difference`, :func:`csat`, :func:`ces`;
+- planning and many tests: :func:`power_means`, :func:`power_two_proportions`,
+  :func:`minimum_detectable_effect`, :func:`adjust_pvalues`;
+- calibration by simulation: :mod:`cjm_core.stats.calibration` (``cjm calibrate``).
+
 Example::
 
     >>> from cjm_core.stats import two_proportions
@@ -16,8 +24,41 @@ Example::
     (0.2, 0.0412)
 """
 
-from .means import welch_t_test
+from .chisquare import ChiSquareResult, chi_square
+from .did import DiDResult, StaggeredAdoptionWarning, diff_in_diff
+from .did_bacon import BaconResult, bacon_decomposition
+from .did_event import EventStudyResult, event_study
+from .means import compare_means, welch_t_test
+from .multiple import adjust_pvalues
+from .power import PowerResult, minimum_detectable_effect, power_means, power_two_proportions
 from .proportions import two_proportions
 from .result import TestResult, mean_ci, proportion_ci
+from .scores import ScoreResult, ces, csat, nps, nps_difference
 
-__all__ = ["TestResult", "mean_ci", "proportion_ci", "two_proportions", "welch_t_test"]
+__all__ = [
+    "BaconResult",
+    "ChiSquareResult",
+    "DiDResult",
+    "EventStudyResult",
+    "PowerResult",
+    "ScoreResult",
+    "StaggeredAdoptionWarning",
+    "TestResult",
+    "adjust_pvalues",
+    "bacon_decomposition",
+    "ces",
+    "chi_square",
+    "compare_means",
+    "csat",
+    "diff_in_diff",
+    "event_study",
+    "mean_ci",
+    "minimum_detectable_effect",
+    "nps",
+    "nps_difference",
+    "power_means",
+    "power_two_proportions",
+    "proportion_ci",
+    "two_proportions",
+    "welch_t_test",
+]
