@@ -129,6 +129,24 @@ class StudyResult:
     def __repr__(self) -> str:
         return f"StudyResult({len(self.table)} comparisons; touchpoints {self.study.touchpoints})"
 
+    def compare_truth(self, truth: dict) -> pd.DataFrame:
+        """The planted effects of synthetic data beside the estimates (see
+        :mod:`cjm_core.study_truth`)."""
+        from .study_truth import compare_truth
+
+        return compare_truth(self.table, truth)
+
+    def truth_report(self, truth: dict) -> str:
+        from .study_truth import truth_report
+
+        return truth_report(self.table, truth)
+
+    def headline(self, truth: dict | None = None) -> dict[str, dict]:
+        """The figures a report records, JSON-ready, with the truth when given."""
+        from .study_truth import headline
+
+        return headline(self.table, truth)
+
     def plot(self):
         """Forest plot: each comparison's estimate with its interval, per metric panel."""
         return forest_plot(self.table, self.study.alpha)

@@ -231,3 +231,19 @@ def test_too_few_observations_is_a_clear_error(banking):
     bundle, _ = banking
     with pytest.raises(StudyError, match="Too few observations"):
         study(pre="1h", post="1h", design="before_after").run(bundle)
+
+
+def test_truth_comparison_and_headline(banking):
+    bundle, truth = banking
+    result = study(metrics=["conversion", "csat", "drop_off"], design="before_after").run(bundle)
+    compared = result.compare_truth(truth).set_index("metric")
+    assert compared.loc["conversion", "covered"] and compared.loc["conversion", "detected"]
+    assert compared.loc["csat", "true_difference"] == pytest.approx(0.81)
+    assert pd.isna(compared.loc["drop_off", "covered"])  # nothing planted for drop-off
+    assert "detected: 2 of 2" in result.truth_report(truth)
+    figures = result.headline(truth)
+    assert set(figures) == {"call_centre.conversion", "call_centre.csat", "call_centre.drop_off"}
+    conv = figures["call_centre.conversion"]
+    assert conv["covered"] is True and conv["truth_difference"] == pytest.approx(0.08)
+    assert isinstance(conv["n_before"], int) and conv["design"] == "before_after"
+    assert figures["call_centre.drop_off"]["covered"] is None
