@@ -93,6 +93,9 @@ def make_feedback(s: SimulationSettings, world, bs, w, meta, c_language, cust, r
         "language": c_language[meta["cust"][ev]].astype(object),
         "_comment_rate": fb["comment_rate"],
     })  # fmt: skip
+    # two visits of one journey can draw answers in the same second: one answer counts
+    same = ["customer_id", "timestamp", "touchpoint", "metric"]
+    table = table[~table.duplicated(same, keep="first")]
     table = table.sort_values(["customer_id", "timestamp", "metric"], kind="stable")
     table = table.reset_index(drop=True)
     table.insert(6, "comment", _comments(s, table, text_rng))

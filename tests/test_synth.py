@@ -390,3 +390,16 @@ def test_generated_tables_pass_the_canonical_checks(big):
     for name, res in zip(("events", "feedback", "customers", "costs"), results, strict=True):
         assert res.problems == [], name
         assert res.n_kept == len(big.tables[name])
+
+
+def test_no_customer_answers_the_same_survey_twice_in_one_second():
+    # retail, 5000 customers, seed 3 once drew two checkout CSAT answers of one journey at
+    # the same second with the same score: an exact duplicate row that strict loading refuses
+    from cjm_retail.generator import generate
+
+    from cjm_core.bundle import load_bundle
+
+    data = generate(customers=5000, seed=3)
+    feedback = data.tables["feedback"]
+    assert not feedback.duplicated(["customer_id", "timestamp", "touchpoint", "metric"]).any()
+    assert len(load_bundle(data.tables, template="retail").feedback) == len(feedback)
