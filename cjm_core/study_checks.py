@@ -39,7 +39,7 @@ def run_checks(
         _pre_trend(study, design),
         _seasonality(study, units, design),
         _novelty(study, units, tp, metric),
-        _history(study, units),
+        _history(study, units, metric),
     ]
     return [{"touchpoint": tp, "metric": metric, **row} for row in found]
 
@@ -163,17 +163,12 @@ def _novelty(study: BeforeAfterStudy, units: pd.DataFrame, tp: str, metric: str)
     return _row("novelty", "ok", detail)
 
 
-def _history(study: BeforeAfterStudy, units: pd.DataFrame) -> dict[str, str]:
-    from .study_run import MIN_SHARED
+def _history(study: BeforeAfterStudy, units: pd.DataFrame, metric: str) -> dict[str, str]:
+    from .study_run import _kind, history_sample
 
     if not study.adjust_for_history:
         return _row("history adjustment", "not run", "adjust_for_history=False")
-    if "history" not in units.columns:
-        return _row("history adjustment", "not run", "the metric has no history covariate")
-    data = units[units["period"].notna()]
-    people = data.groupby("customer_id")["period"].nunique()
-    shared = float((people == 2).mean()) if len(people) else 0.0
-    detail = f"{shared:.0%} of the customers appear in both windows"
-    if shared < MIN_SHARED:
-        return _row("history adjustment", "not run", detail + f" (needs {MIN_SHARED:.0%})")
+    data, detail = history_sample(units, _kind(metric))
+    if data is None:
+        return _row("history adjustment", "not run", detail)
     return _row("history adjustment", "ok", detail + "; adjusted estimate reported beside")

@@ -18,6 +18,7 @@ import pandas as pd
 from .errors import StudyError
 
 VERDICTS = ("better", "worse", "no clear change")
+_COLOURS = {"better": "#1b9e77", "worse": "#d95f02"}
 
 
 class StudyResult:
@@ -43,7 +44,8 @@ class StudyResult:
         return self.table.copy()
 
     def result(self, touchpoint: str, metric: str, segment: str | None = None) -> dict:
-        """The tests behind one row: ``plain`` (before/after), ``design``, ``adjusted``."""
+        """The tests behind one row: ``plain`` (before/after), ``design``, ``adjusted`` and
+        (overall rows) the ``units`` with their period."""
         try:
             return self.details[(touchpoint, metric, segment)]
         except KeyError:
@@ -258,16 +260,12 @@ def forest_plot(table: pd.DataFrame, alpha: float):
         for ax, metric in zip(axes, metrics, strict=True):
             rows = table[table["metric"] == metric].iloc[::-1]
             y = np.arange(len(rows))
-            colours = [
-                "#1b9e77" if v == "better" else "#d95f02" if v == "worse" else "#7f7f7f"
-                for v in rows["verdict"]
-            ]
-            ax.errorbar(
-                rows["estimate"], y,
-                xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
-                fmt="none", ecolor=colours, capsize=3,
-            )  # fmt: skip
-            ax.scatter(rows["estimate"], y, c=colours, zorder=3)
+            colours = [_COLOURS.get(v, "#7f7f7f") for v in rows["verdict"]]
+            for yi, (est, low, high, colour) in enumerate(
+                zip(rows["estimate"], rows["ci_low"], rows["ci_high"], colours, strict=True)
+            ):
+                ax.errorbar(est, yi, xerr=[[est - low], [high - est]], fmt="o", color=colour,
+                            capsize=3)  # fmt: skip
             ax.axvline(0, color="black", lw=0.8)
             labels = [
                 f"{t} ({s})" if s != "all" else t

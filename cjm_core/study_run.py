@@ -45,7 +45,9 @@ def run_study(study: BeforeAfterStudy, bundle: Any) -> Any:
             adjusted = (
                 adjust_for_history(units, kind, study.alpha) if study.adjust_for_history else None
             )
-            details[(tp, metric, None)] = {"plain": plain, "design": design, "adjusted": adjusted}
+            details[(tp, metric, None)] = {
+                "plain": plain, "design": design, "adjusted": adjusted, "units": units
+            }  # fmt: skip
             rows.append(_row(tp, metric, None, units, kind, design.test, design, plain, adjusted))
             checks += run_checks(study, bundle, tp, metric, units, design)
             for segment, part in _segments(study, units):
@@ -88,35 +90,24 @@ def compare(units: pd.DataFrame, kind: str, alpha: float, seed: int = 0) -> Test
 
 def adjust_for_history(units: pd.DataFrame, kind: str, alpha: float) -> dict[str, float] | None:
     """CUPED-style regression adjustment: ``value ~ after + (history - mean history)``, with
-    standard errors clustered by customer, on the units whose history window lies inside
-    the data (a window cut short by the data's start would make the history smaller before
-    the change than after). Run when at least ``MIN_SHARED`` of those customers appear in
-    both periods and the history varies; None otherwise (the reason is in the checks).
-    Returns estimate, ci_low, ci_high, p_value, std_error, ``n`` (units used) and the
-    variance reduction against the same regression without the history."""
+    standard errors clustered by customer, on the units :func:`history_sample` keeps. None
+    when it does not run (:func:`history_sample` says why). Returns estimate, ci_low,
+    ci_high, p_value, std_error, ``n`` (units used) and the variance reduction against the
+    same regression without the history."""
     import statsmodels.api as sm
 
-    if kind == "nps" or "history" not in units.columns:
-        return None
-    data = units[units["period"].notna()]
-    if "history_complete" in data.columns:  # a history window cut by the data's start
-        data = data[data["history_complete"]]  # would differ between the periods
-    if data["period"].nunique() < 2:
-        return None
-    people = data.groupby("customer_id")["period"].nunique()
-    shared = float((people == 2).mean()) if len(people) else 0.0
-    if shared < MIN_SHARED or data["history"].std() == 0 or data["history"].isna().any():
+    data, _ = history_sample(units, kind)
+    if data is None:
         return None
     y = data["value"].to_numpy(float)
     after = (data["period"] == "after").to_numpy(float)
     h = data["history"].to_numpy(float)
     groups = pd.factorize(data["customer_id"])[0]
-    fits = []
-    for x in (
-        np.column_stack([np.ones_like(y), after]),
-        np.column_stack([np.ones_like(y), after, h - h.mean()]),
-    ):
-        fits.append(sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}))
+    ones = np.ones_like(y)
+    fits = [
+        sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        for x in (np.column_stack([ones, after]), np.column_stack([ones, after, h - h.mean()]))
+    ]
     base, fit = fits
     low, high = fit.conf_int(alpha)[1]
     return {
@@ -126,9 +117,34 @@ def adjust_for_history(units: pd.DataFrame, kind: str, alpha: float) -> dict[str
         "p_value": float(fit.pvalues[1]),
         "std_error": float(fit.bse[1]),
         "variance_reduction": float(1 - (fit.bse[1] / base.bse[1]) ** 2),
-        "shared_customers": shared,
         "n": len(data),
     }
+
+
+def history_sample(units: pd.DataFrame, kind: str) -> tuple[pd.DataFrame | None, str]:
+    """The units the history adjustment uses, or None, and a sentence saying which and why.
+
+    It runs for shares and means (not for rank-based or NPS metrics), on the units whose
+    history window lies inside the data (a window cut short by the data's start would make
+    the history smaller before the change than after), when at least ``MIN_SHARED`` of
+    their customers appear in both windows and the history varies."""
+    if kind not in ("proportion", "mean"):
+        return None, f"not for a {kind} metric (the adjustment is a regression on means)"
+    if "history" not in units.columns:
+        return None, "the metric has no history covariate"
+    data = units[units["period"].notna()]
+    if "history_complete" in data.columns:
+        data = data[data["history_complete"]]
+    if data["period"].nunique() < 2:
+        return None, "no units with a full history window in one of the windows"
+    people = data.groupby("customer_id")["period"].nunique()
+    shared = float((people == 2).mean()) if len(people) else 0.0
+    detail = f"{shared:.1%} of the customers with a full history appear in both windows"
+    if shared < MIN_SHARED:
+        return None, detail + f" (needs {MIN_SHARED:.0%})"
+    if data["history"].std() == 0:
+        return None, detail + ", but their history does not vary"
+    return data, detail + f"; {len(data)} units used"
 
 
 def _in_periods(study: BeforeAfterStudy, units: pd.DataFrame, tp: str) -> pd.DataFrame:

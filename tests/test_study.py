@@ -247,3 +247,64 @@ def test_truth_comparison_and_headline(banking):
     assert conv["covered"] is True and conv["truth_difference"] == pytest.approx(0.08)
     assert isinstance(conv["n_before"], int) and conv["design"] == "before_after"
     assert figures["call_centre.drop_off"]["covered"] is None
+
+
+def test_forest_plot_colours_each_verdict(banking):
+    bundle, _ = banking
+    result = study(metrics=["csat", "drop_off"], design="before_after", breakdown="persona")
+    fig = result.run(bundle).plot()
+    colours = {tuple(line.get_color()) if not isinstance(line.get_color(), str) else
+               line.get_color() for ax in fig.axes for line in ax.get_lines()}  # fmt: skip
+    assert "#1b9e77" in colours and "#7f7f7f" in colours  # better and no clear change
+
+
+def _units(rng, effect, n_customers=400, rho=0.8):
+    """Each customer has one unit before and one after; history predicts the value."""
+    import numpy as np
+
+    h = rng.normal(0, 1, size=(n_customers, 2))
+    noise = rng.normal(0, 1, size=(n_customers, 2))
+    value = rho * h + math.sqrt(1 - rho**2) * noise + np.array([0.0, effect])
+    return pd.DataFrame({
+        "customer_id": np.repeat([f"c{i}" for i in range(n_customers)], 2),
+        "period": ["before", "after"] * n_customers,
+        "value": value.ravel(), "history": h.ravel(), "history_complete": True,
+    })  # fmt: skip
+
+
+def test_history_adjustment_cuts_the_variance_and_stays_unbiased():
+    import numpy as np
+
+    from cjm_core.study_run import adjust_for_history, compare
+
+    rng = np.random.default_rng(5)
+    units = _units(rng, effect=0.2)
+    adjusted = adjust_for_history(units, "mean", 0.05)
+    plain = compare(units, "mean", 0.05)
+    # the history explains rho^2 = 64% of the variance: the standard error shrinks by ~0.6
+    assert adjusted["variance_reduction"] == pytest.approx(0.64, abs=0.08)
+    assert adjusted["ci_high"] - adjusted["ci_low"] < 0.7 * (plain.ci_high - plain.ci_low)
+    assert adjusted["ci_low"] <= 0.2 <= adjusted["ci_high"] and adjusted["n"] == 800
+    # no effect: the adjusted test rejects at about alpha over 400 studies (2 SE: +-2.2 pts)
+    rejected = [
+        adjust_for_history(_units(rng, effect=0.0, n_customers=100), "mean", 0.05)["p_value"]
+        < 0.05
+        for _ in range(400)
+    ]
+    assert 0.025 <= np.mean(rejected) <= 0.08
+
+
+def test_history_adjustment_is_skipped_with_a_reason():
+    import numpy as np
+
+    from cjm_core.study_run import adjust_for_history, history_sample
+
+    units = _units(np.random.default_rng(1), effect=0.0, n_customers=50)
+    assert history_sample(units, "skewed")[0] is None
+    assert "regression on means" in history_sample(units, "skewed")[1]
+    one_each = units.assign(customer_id=[f"c{i}" for i in range(100)])  # nobody in both
+    data, why = history_sample(one_each, "mean")
+    assert data is None and "0.0% of the customers" in why
+    cut = units.assign(history_complete=units["period"] == "after")
+    assert "full history window" in history_sample(cut, "mean")[1]
+    assert adjust_for_history(one_each, "mean", 0.05) is None
