@@ -92,7 +92,7 @@ def before_after(
     notes: list[str] = []
     events = bundle.events if CONVERSION in metrics else None
     feedback = bundle.feedback if any(m != CONVERSION for m in metrics) else None
-    _check_date_in_range(when, events, feedback)
+    check_date_in_range(when, events, feedback)
     if events is not None and "journey_id" not in events.columns:
         notes.append(
             "events have no journey_id column: each customer's whole history is one journey"
@@ -194,7 +194,7 @@ def _as_list(value: str | Iterable[str], name: str) -> list[str]:
     return items
 
 
-def _check_date_in_range(when: pd.Timestamp, *tables: pd.DataFrame | None) -> None:
+def check_date_in_range(when: pd.Timestamp, *tables: pd.DataFrame | None) -> None:
     stamps = [t["timestamp"] for t in tables if t is not None and len(t)]
     if not stamps:
         raise StudyError("The bundle has no events or feedback to study.")

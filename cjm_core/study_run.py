@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import StudyError
 from .stats.result import TestResult
+from .studies import check_date_in_range
 from .study_spec import BeforeAfterStudy
 
 MIN_SHARED = 0.10  # share of customers seen in both periods for the history adjustment
@@ -33,6 +34,8 @@ def run_study(study: BeforeAfterStudy, bundle: Any) -> Any:
     from .study_report import StudyResult, add_verdicts, correct, roi_table
 
     _check_names(study, bundle)
+    for tp in study.touchpoints:
+        check_date_in_range(study.date_of(tp), bundle.events, bundle.feedback)
     rows, checks, details, notes = [], [], {}, []
     for tp in study.touchpoints:
         for metric in study.metrics:

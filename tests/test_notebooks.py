@@ -17,7 +17,16 @@ from cjm_core.runner import KERNEL_NAME, list_parameters, run_study
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 BEFORE_AFTER = notebooks_dir() / "before_after_study.ipynb"
 STUDY_PARAMETERS = ["template", "data_dir", "intervention_date", "touchpoints", "metrics",
-                    "alpha", "seed"]  # fmt: skip
+                    "controls", "pre", "post", "washout", "design", "breakdown", "correction",
+                    "alpha", "cost", "value_per_conversion", "seed"]  # fmt: skip
+STUDY_DEFAULTS = {
+    "template": "banking", "data_dir": "data/banking", "intervention_date": "2024-04-01",
+    "touchpoints": ["call_centre"],
+    "metrics": ["conversion", "csat", "wait_time", "revenue_per_customer"],
+    "controls": [], "pre": None, "post": None, "washout": None, "design": "auto",
+    "breakdown": "persona", "correction": "holm", "alpha": 0.05, "cost": 50000.0,
+    "value_per_conversion": None, "seed": 7,
+}  # fmt: skip
 
 
 # -- the committed files -------------------------------------------------------------------
@@ -52,15 +61,7 @@ def test_before_after_notebook_declares_the_study_parameters():
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     params = list_parameters(BEFORE_AFTER)
     assert list(params) == STUDY_PARAMETERS
-    assert {k: v["default"] for k, v in params.items()} == {
-        "template": "banking",
-        "data_dir": "data/banking",
-        "intervention_date": "2024-04-01",
-        "touchpoints": ["call_centre"],
-        "metrics": ["conversion", "csat"],
-        "alpha": 0.05,
-        "seed": 7,
-    }
+    assert {k: v["default"] for k, v in params.items()} == STUDY_DEFAULTS
 
 
 def test_python3_kernel_runs_this_environment():
@@ -103,8 +104,10 @@ def test_study_writes_the_report_folder(study_run, banking_data):
     text = re.sub(r"<[^>]+>", "", html)  # code is highlighted token by token
     assert "load_bundle(" not in text and "record(" not in text  # inputs hidden
     assert "Before/after study" in html and "<table" in html
-    assert "Two-proportion z-test" in html and "Welch two-sample t-test" in html
-    assert "data:image/png;base64," in html  # the plot, embedded
+    for section in ("Design and checks", "Results", "Effects with their intervals",
+                    "The time series", "By persona", "Return on investment", "Conclusion"):
+        assert section in html, section  # fmt: skip
+    assert html.count("data:image/png;base64,") >= 2  # forest plot and time series, embedded
     assert "Planted effects detected" in html and "covered" in html
 
 
@@ -126,21 +129,29 @@ def test_manifest_holds_what_reproduces_the_run(study_run, banking_data):
 
 def test_recorded_figures_equal_a_direct_computation(study_run, banking_data):
     from cjm_core.bundle import load_bundle
-    from cjm_core.studies import before_after, read_truth
+    from cjm_core.studies import read_truth
+    from cjm_core.study_spec import BeforeAfterStudy
 
     results = json.loads((study_run.path / "results.json").read_text())
-    direct = before_after(load_bundle(banking_data, template="banking"), ["call_centre"],
-                          "2024-04-01", metrics=["conversion", "csat"])  # fmt: skip
+    spec = {k: v for k, v in STUDY_DEFAULTS.items() if k not in ("template", "data_dir")}
+    spec["intervention"] = spec.pop("intervention_date")
+    direct = BeforeAfterStudy.from_dict(spec).run(load_bundle(banking_data, template="banking"))
     truth = read_truth(banking_data)
-    assert set(results) == {"call_centre.conversion", "call_centre.csat", "parameters"}
-    for row in direct.results:
-        got = results[f"{row.touchpoint}.{row.metric}"]
-        assert got["n_before"] == row.n_before and got["n_after"] == row.n_after
-        for key in ("estimate", "ci_low", "ci_high", "p_value", "before", "after"):
-            assert got[key] == pytest.approx(getattr(row, key), rel=1e-12), key
-        true_diff = truth["effects"][row.metric]["difference"]
-        assert got["truth_difference"] == pytest.approx(true_diff)
-        assert got["covered"] == (row.ci_low <= true_diff <= row.ci_high)
+    expected = direct.headline(truth)
+    assert set(results) == {*expected, "designs", "checks", "roi", "parameters"}
+    for key, figures in expected.items():
+        got = results[key]
+        assert got.keys() == figures.keys()
+        for name, value in figures.items():
+            if isinstance(value, float):
+                assert got[name] == pytest.approx(value, rel=1e-12), (key, name)
+            else:
+                assert got[name] == value, (key, name)
+    conversion = results["call_centre.conversion"]
+    assert conversion["truth_difference"] == pytest.approx(0.08)
+    assert results["designs"]["call_centre.conversion"] == conversion["design"]
+    assert results["roi"][0]["cost"] == 50000.0
+    assert {c["check"] for c in results["checks"]} >= {"observations", "seasonality", "novelty"}
     assert results["parameters"]["seed"] == 7
 
 
