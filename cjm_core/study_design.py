@@ -9,9 +9,12 @@
    campaigns). Control units that are also units of a changed touchpoint (a journey
    through both) are left out of the controls;
 2. **interrupted time series** when there are at least ``min_its_periods`` periods
-   (``its_period``, weeks by default) on each side and no washout gap: segmented regression
-   of the metric's per-period value with Newey-West errors; the estimate is the level change
-   at the intervention, net of the pre-existing trend;
+   (``its_period``, weeks by default) on each side, no washout gap, and the metric trends
+   before the change (the slope of the pre-period series differs from 0 at ``alpha``, OLS
+   with Newey-West errors): segmented regression of the metric's per-period value with
+   Newey-West errors; the estimate is the level change at the intervention, net of the
+   pre-existing trend. Without a trend a direct comparison answers the same question with
+   more power, so ``auto`` keeps to it (``design="its"`` forces the time series);
 3. **before/after**: the two windows compared directly (two proportions, Welch,
    Mann-Whitney, NPS difference by metric).
 
@@ -156,6 +159,13 @@ def _its(study, tp, metric, units, plain) -> tuple[Design | None, str]:
     full = _regular(series, study.its_period)
     if full["value"].isna().any():
         return None, "some periods have no observations, so no interrupted time series"
+    trend = _pre_slope(full[full["period"] == "before"]["value"].to_numpy(float))
+    if study.design == "auto" and trend["p_value"] >= study.alpha:
+        return None, (
+            f"no trend before the change ({trend['slope']:+.3g} per {study.its_period}-period, "
+            f"p = {trend['p_value']:.2g}), so the windows are compared directly rather than "
+            "spending power on a trend the data do not show"
+        )
     values = pd.Series(full["value"].to_numpy(float), index=full["start"])
     result = interrupted_time_series(values, study.date_of(tp), seasonality=None, alpha=study.alpha)
     test = _as_test(plain, result, "Interrupted time series (level change, Newey-West)")
@@ -164,6 +174,18 @@ def _its(study, tp, metric, units, plain) -> tuple[Design | None, str]:
         "after, so the level change is estimated net of the pre-existing trend"
     )
     return Design("its", why, test, result, series=full), ""
+
+
+def _pre_slope(values) -> dict[str, float]:
+    """Slope per period of the pre-change series and its p-value (OLS, Newey-West errors
+    with the ITS default lags)."""
+    import statsmodels.api as sm
+
+    from .stats.its import default_lags
+
+    x = sm.add_constant(np.arange(len(values), dtype=float))
+    fit = sm.OLS(values, x).fit(cov_type="HAC", cov_kwds={"maxlags": default_lags(len(values))})
+    return {"slope": float(fit.params[1]), "p_value": float(fit.pvalues[1])}
 
 
 def _regular(series: pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -287,8 +287,7 @@ def test_history_adjustment_cuts_the_variance_and_stays_unbiased():
     assert adjusted["ci_low"] <= 0.2 <= adjusted["ci_high"] and adjusted["n"] == 800
     # no effect: the adjusted test rejects at about alpha over 400 studies (2 SE: +-2.2 pts)
     rejected = [
-        adjust_for_history(_units(rng, effect=0.0, n_customers=100), "mean", 0.05)["p_value"]
-        < 0.05
+        adjust_for_history(_units(rng, effect=0.0, n_customers=100), "mean", 0.05)["p_value"] < 0.05
         for _ in range(400)
     ]
     assert 0.025 <= np.mean(rejected) <= 0.08
@@ -308,3 +307,47 @@ def test_history_adjustment_is_skipped_with_a_reason():
     cut = units.assign(history_complete=units["period"] == "after")
     assert "full history window" in history_sample(cut, "mean")[1]
     assert adjust_for_history(one_each, "mean", 0.05) is None
+
+
+def _weekly_units(rng, slope_per_week, weeks=26, per_day=40):
+    import numpy as np
+
+    days = pd.date_range("2024-01-01", periods=weeks * 7, freq="D", tz="UTC")
+    times = days.repeat(per_day) + pd.to_timedelta(
+        rng.integers(0, 86_400, len(days) * per_day), "s"
+    )
+    week = (times - days[0]).days / 7
+    p = np.clip(0.3 + slope_per_week * week, 0.01, 0.99)
+    units = pd.DataFrame({"time": times, "value": (rng.random(len(times)) < p).astype(float),
+                          "customer_id": "c"})  # fmt: skip
+    return units
+
+
+def test_auto_picks_a_time_series_only_when_the_metric_trends_before_the_change():
+    import numpy as np
+
+    from cjm_core.study_design import choose_design
+    from cjm_core.study_run import compare
+
+    rng = np.random.default_rng(2)
+    s = study(intervention="2024-04-01")  # 13 weeks on each side
+    for slope, expected in ((0.012, "its"), (0.0, "before_after")):
+        units = _weekly_units(rng, slope)
+        units["period"] = s.periods(units["time"], "call_centre")
+        design = choose_design(
+            s, None, "call_centre", "conversion", units, compare(units, "proportion", 0.05)
+        )
+        assert design.name == expected, design.why
+    assert "no trend before the change" in design.why and "p = " in design.why
+    forced = study(design="its")
+    design = choose_design(
+        forced, None, "call_centre", "conversion", units, compare(units, "proportion", 0.05)
+    )
+    assert design.name == "its" and design.series is not None and len(design.series) == 26
+    # a trend that simply continues: the time series finds no level change, a plain
+    # before/after comparison would report the trend as an effect
+    trending = _weekly_units(rng, 0.012)
+    trending["period"] = s.periods(trending["time"], "call_centre")
+    plain = compare(trending, "proportion", 0.05)
+    its = choose_design(s, None, "call_centre", "conversion", trending, plain)
+    assert plain.ci_low > 0.1 and its.test.ci_low <= 0 <= its.test.ci_high
