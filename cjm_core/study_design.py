@@ -10,11 +10,12 @@
    through both) are left out of the controls;
 2. **interrupted time series** when there are at least ``min_its_periods`` periods
    (``its_period``, weeks by default) on each side, no washout gap, and the metric trends
-   before the change (the slope of the pre-period series differs from 0 at ``alpha``, OLS
-   with Newey-West errors): segmented regression of the metric's per-period value with
-   Newey-West errors; the estimate is the level change at the intervention, net of the
-   pre-existing trend. Without a trend a direct comparison answers the same question with
-   more power, so ``auto`` keeps to it (``design="its"`` forces the time series);
+   before the change (the slope of the pre-period series differs from 0 at ``alpha``, least
+   squares weighted by the units per period): segmented regression of the metric's
+   per-period value with Newey-West errors; the estimate is the level change at the
+   intervention, net of the pre-existing trend. Without a trend a direct comparison answers
+   the same question with more power, so ``auto`` keeps to it (``design="its"`` forces the
+   time series);
 3. **before/after**: the two windows compared directly (two proportions, Welch,
    Mann-Whitney, NPS difference by metric).
 
@@ -156,10 +157,10 @@ def _its(study, tp, metric, units, plain) -> tuple[Design | None, str]:
             f"{have[0]} periods before and {have[1]} after ({study.its_period}); an "
             f"interrupted time series needs {study.min_its_periods} on each side"
         )
-    full = _regular(series, study.its_period)
+    full = regular_series(series, study.its_period)
     if full["value"].isna().any():
         return None, "some periods have no observations, so no interrupted time series"
-    trend = _pre_slope(full[full["period"] == "before"]["value"].to_numpy(float))
+    trend = _pre_slope(full[full["period"] == "before"])
     if study.design == "auto" and trend["p_value"] >= study.alpha:
         return None, (
             f"no trend before the change ({trend['slope']:+.3g} per {study.its_period}-period, "
@@ -176,19 +177,20 @@ def _its(study, tp, metric, units, plain) -> tuple[Design | None, str]:
     return Design("its", why, test, result, series=full), ""
 
 
-def _pre_slope(values) -> dict[str, float]:
-    """Slope per period of the pre-change series and its p-value (OLS, Newey-West errors
-    with the ITS default lags)."""
+def _pre_slope(pre: pd.DataFrame) -> dict[str, float]:
+    """Slope per period of the pre-change series and its p-value: least squares weighted by
+    the units per period, classical errors and t on n - 2 df. (Newey-West errors on a dozen
+    periods reject far too often; see :mod:`cjm_core.stats.its`.)"""
     import statsmodels.api as sm
 
-    from .stats.its import default_lags
-
-    x = sm.add_constant(np.arange(len(values), dtype=float))
-    fit = sm.OLS(values, x).fit(cov_type="HAC", cov_kwds={"maxlags": default_lags(len(values))})
+    x = sm.add_constant(np.arange(len(pre), dtype=float))
+    fit = sm.WLS(pre["value"].to_numpy(float), x, weights=pre["n"].to_numpy(float)).fit()
     return {"slope": float(fit.params[1]), "p_value": float(fit.pvalues[1])}
 
 
-def _regular(series: pd.DataFrame, freq: str) -> pd.DataFrame:
+def regular_series(series: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """:func:`period_series` with a row for every period between the first and the last
+    (NaN value where a period has no units)."""
     starts = series["start"].dt.tz_localize(None).dt.to_period(freq)
     full = pd.period_range(starts.min(), starts.max(), freq=freq)
     out = series.set_index(starts).reindex(full)

@@ -131,6 +131,27 @@ class StudyResult:
     def __repr__(self) -> str:
         return f"StudyResult({len(self.table)} comparisons; touchpoints {self.study.touchpoints})"
 
+    def counterfactual(self, touchpoint: str, metric: str):
+        """A second opinion beside the design's estimate: a CausalImpact-style structural
+        time series (:func:`cjm_core.stats.structural_time_series`) fitted on the metric's
+        per-period series before the change, its forecast after the change as the
+        counterfactual. Needs every period to have units (no washout gap)."""
+        from .stats.sts import structural_time_series
+        from .study_design import period_series, regular_series
+
+        found = self.result(touchpoint, metric)
+        kind = self.table.loc[self.table["metric"] == metric, "kind"].iloc[0]
+        freq = self.study.its_period
+        series = regular_series(period_series(found["units"], kind, freq), freq)
+        if series["value"].isna().any():
+            raise StudyError(
+                f"{touchpoint}/{metric}: {int(series['value'].isna().sum())} period(s) have no "
+                "units (a washout, or sparse data): no counterfactual series."
+            )
+        values = pd.Series(series["value"].to_numpy(float), index=series["start"])
+        date = self.study.date_of(touchpoint)
+        return structural_time_series(values, date, alpha=self.study.alpha, seed=self.study.seed)
+
     def compare_truth(self, truth: dict) -> pd.DataFrame:
         """The planted effects of synthetic data beside the estimates (see
         :mod:`cjm_core.study_truth`)."""

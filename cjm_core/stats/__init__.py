@@ -28,19 +28,23 @@ from .chisquare import ChiSquareResult, chi_square
 from .did import DiDResult, StaggeredAdoptionWarning, diff_in_diff
 from .did_bacon import BaconResult, bacon_decomposition
 from .did_event import EventStudyResult, event_study
+from .its import ITSResult, interrupted_time_series
 from .means import compare_means, welch_t_test
 from .multiple import adjust_pvalues
 from .power import PowerResult, minimum_detectable_effect, power_means, power_two_proportions
 from .proportions import two_proportions
 from .result import TestResult, mean_ci, proportion_ci
 from .scores import ScoreResult, ces, csat, nps, nps_difference
+from .sts import STSResult, structural_time_series
 
 __all__ = [
     "BaconResult",
     "ChiSquareResult",
     "DiDResult",
     "EventStudyResult",
+    "ITSResult",
     "PowerResult",
+    "STSResult",
     "ScoreResult",
     "StaggeredAdoptionWarning",
     "TestResult",
@@ -52,6 +56,7 @@ __all__ = [
     "csat",
     "diff_in_diff",
     "event_study",
+    "interrupted_time_series",
     "mean_ci",
     "minimum_detectable_effect",
     "nps",
@@ -59,6 +64,7 @@ __all__ = [
     "power_means",
     "power_two_proportions",
     "proportion_ci",
+    "structural_time_series",
     "two_proportions",
     "welch_t_test",
 ]
