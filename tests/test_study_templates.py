@@ -11,7 +11,7 @@ from cjm_core.cli import main
 from cjm_core.paths import notebooks_dir
 from cjm_core.plugins import get_registry
 from cjm_core.runner import list_parameters, template_defaults
-from cjm_core.studies import before_after
+from cjm_core.study_spec import BeforeAfterStudy
 
 DECLARED = list_parameters(notebooks_dir() / "before_after_study.ipynb")
 
@@ -22,9 +22,10 @@ def test_another_template_brings_its_study_defaults():
         "template": "retail",
         "data_dir": "data/retail",
         "touchpoints": ["checkout"],
-        "metrics": ["conversion", "csat"],
+        "metrics": ["conversion", "csat", "wait_time", "revenue_per_customer"],
         "intervention_date": "2024-03-18",
         "alpha": 0.05,
+        "cost": 20000.0,
     }
 
 
@@ -65,12 +66,16 @@ def test_retail_study_runs_from_the_cli_with_the_template_alone(tmp_path, capsys
     assert manifest["parameters"]["intervention_date"] == "2024-03-18"
 
     template = get_registry().template("retail")
-    direct = before_after(load_bundle(data, template="retail"), ["checkout"], "2024-03-18")
-    for row in direct.results:
-        recorded = results[f"checkout.{row.metric}"]
-        assert recorded["estimate"] == pytest.approx(row.estimate)
-        assert recorded["ci_low"] == pytest.approx(row.ci_low)
-        assert recorded["n_after"] == row.n_after
+    spec = {k: v for k, v in manifest["parameters"].items() if k not in ("template", "data_dir")}
+    spec["intervention"] = spec.pop("intervention_date")
+    direct = BeforeAfterStudy.from_dict(spec).run(load_bundle(data, template="retail"))
+    assert spec["cost"] == 20000.0 and spec["metrics"][:2] == ["conversion", "csat"]
+    for key, figures in direct.headline().items():
+        recorded = results[key]
+        assert recorded["estimate"] == pytest.approx(figures["estimate"])
+        assert recorded["ci_low"] == pytest.approx(figures["ci_low"])
+        assert recorded["n_after"] == figures["n_after"]
+        assert recorded["design"] == figures["design"]
     truth = json.loads((data / "truth.json").read_text())
     assert truth["intervention"]["touchpoint"] == "checkout"
     assert results["checkout.conversion"]["truth_difference"] == pytest.approx(

@@ -64,9 +64,10 @@ def banking_template() -> Template:
         funnels=FUNNELS,
         study_defaults={
             "touchpoints": ["call_centre"],
-            "metrics": ["conversion", "csat"],
+            "metrics": ["conversion", "csat", "wait_time", "revenue_per_customer"],
             "intervention_date": INTERVENTION_DATE,
             "alpha": 0.05,
+            "cost": 50000.0,  # what the change cost, for the study's ROI (illustrative)
         },
         generate=generate,
     )

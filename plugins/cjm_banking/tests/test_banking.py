@@ -47,9 +47,10 @@ def test_catalog_covers_digital_physical_and_assisted_touchpoints():
 
 def test_template_kpis_funnels_and_study_defaults():
     t = banking_template()
-    assert t.study_defaults == {"touchpoints": ["call_centre"],
-                                "metrics": ["conversion", "csat"],
-                                "intervention_date": DATE, "alpha": 0.05}  # fmt: skip
+    metrics = ["conversion", "csat", "wait_time", "revenue_per_customer"]
+    assert t.study_defaults == {"touchpoints": ["call_centre"], "metrics": metrics,
+                                "intervention_date": DATE, "alpha": 0.05,
+                                "cost": 50000.0}  # fmt: skip
     kpis = {k.id for k in t.kpis}
     assert {"conversion_rate", "csat_call_centre", "avg_wait_call_centre", "nps",
             "repeat_contact_rate"} <= kpis  # fmt: skip

@@ -69,9 +69,10 @@ def retail_template() -> Template:
         funnels=FUNNELS,
         study_defaults={
             "touchpoints": ["checkout"],
-            "metrics": ["conversion", "csat"],
+            "metrics": ["conversion", "csat", "wait_time", "revenue_per_customer"],
             "intervention_date": INTERVENTION_DATE,
             "alpha": 0.05,
+            "cost": 20000.0,  # what the change cost, for the study's ROI (illustrative)
         },
         generate=generate,
     )

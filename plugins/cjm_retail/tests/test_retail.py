@@ -48,8 +48,10 @@ def test_catalog_covers_the_retail_journey():
 
 def test_template_kpis_funnels_and_study_defaults():
     t = retail_template()
-    assert t.study_defaults == {"touchpoints": ["checkout"], "metrics": ["conversion", "csat"],
-                                "intervention_date": DATE, "alpha": 0.05}  # fmt: skip
+    metrics = ["conversion", "csat", "wait_time", "revenue_per_customer"]
+    assert t.study_defaults == {"touchpoints": ["checkout"], "metrics": metrics,
+                                "intervention_date": DATE, "alpha": 0.05,
+                                "cost": 20000.0}  # fmt: skip
     kpis = {k.id for k in t.kpis}
     assert {"conversion_rate", "checkout_completion", "csat_checkout", "return_rate",
             "average_rating", "nps"} <= kpis  # fmt: skip
