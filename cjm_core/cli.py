@@ -137,7 +137,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     from .stats.calibration import format_table, run_all
 
     areas = args.area or None
-    table = run_all(n_sims=args.sims, seed=args.seed, areas=areas, progress=_progress)
+    table = run_all(
+        n_sims=args.sims, seed=args.seed, areas=areas, progress=_progress, full=args.full
+    )
     print(format_table(table))
     if args.out:
         table.to_csv(args.out, index=False)
@@ -182,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--area", action="append", help="only this area (repeatable)")
     p.add_argument("--out", default=None, help="also write the table to this CSV file")
+    p.add_argument(
+        "--full", action="store_true", help="the slow structural time series at --sims too"
+    )
     p.set_defaults(func=_calibrate)
 
     study = sub.add_parser("study", help="run and list study notebooks").add_subparsers(

@@ -45,3 +45,20 @@ def test_cli_prints_the_table_and_exits_1_when_a_check_fails(capsys, monkeypatch
     monkeypatch.setattr(calibrate_proportions, "calibrate", table(0.2))
     assert main(["calibrate", "--sims", "10", "--area", "proportions"]) == 1
     assert "OUTSIDE" in capsys.readouterr().out
+
+
+def test_full_runs_the_slow_structural_time_series_at_the_full_count(monkeypatch):
+    from cjm_core.stats import calibrate_timeseries
+
+    seen = []
+
+    def fake(n_sims, seed, **kwargs):
+        seen.append(kwargs)
+        return pd.DataFrame([{"function": "f", "check": "c", "value": 0.05, "low": 0.0,
+                              "high": 1.0, "ok": True, "setting": float("nan")}])  # fmt: skip
+
+    monkeypatch.setattr(calibrate_timeseries, "calibrate", fake)
+    calibration.run_all(n_sims=50, areas=["timeseries"], progress=None)
+    table = calibration.run_all(n_sims=50, areas=["timeseries"], progress=None, full=True)
+    assert seen == [{}, {"sts_sims": 50}]
+    assert calibration.format_table(table).splitlines()[0].endswith("ok")  # no "nan" setting

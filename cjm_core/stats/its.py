@@ -19,7 +19,6 @@ HAC t-statistic under AR(1) errors (``reference="bootstrap"``, see :func:`_boots
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Mapping
@@ -32,7 +31,7 @@ from scipy import signal
 from scipy import stats as sps
 
 from ..errors import StudyError
-from .result import _check_alpha
+from .result import _check_alpha, html_block
 
 MIN_PRE, MIN_POST = 3, 3
 FEW_PERIODS = 8  # fewer than this in a segment earns a note
@@ -347,8 +346,7 @@ class ITSResult:
             .drop(columns="method")
             .to_html(index=False, float_format=lambda v: f"{v:.4g}")
         )
-        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
-        return f"<div><strong>{html.escape(self.method)}</strong>{table}{notes}</div>"
+        return html_block(self.method, table, self.notes)
 
     def __repr__(self) -> str:
         return (

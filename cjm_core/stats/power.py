@@ -39,7 +39,7 @@ from scipy import stats as sps
 from scipy.optimize import brentq
 
 from ..errors import StudyError
-from .result import _check_alpha
+from .result import _check_alpha, html_block
 
 __all__ = ["PowerResult", "minimum_detectable_effect", "power_means", "power_two_proportions"]
 
@@ -125,8 +125,7 @@ class PowerResult:
             for k, v in self.to_frame().iloc[0].items()
             if k != "method"
         )
-        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
-        return f"<div><strong>{html.escape(self.method)}</strong><table>{rows}</table>{notes}</div>"
+        return html_block(self.method, f"<table>{rows}</table>", self.notes)
 
     def __repr__(self) -> str:
         return (

@@ -143,8 +143,7 @@ class TestResult:
             for k, v in self.to_frame().iloc[0].items()
             if k != "method"
         )
-        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
-        return f"<div><strong>{html.escape(self.method)}</strong><table>{rows}</table>{notes}</div>"
+        return html_block(self.method, f"<table>{rows}</table>", self.notes)
 
     def __repr__(self) -> str:
         n = ", ".join(f"{k}={v}" for k, v in self.n.items())
@@ -233,3 +232,10 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return f"{value:.4g}"
     return str(value)
+
+
+def html_block(method: str, body: str, notes: Sequence[str]) -> str:
+    """A result in a notebook: the method in bold, ``body`` (its tables), then the notes;
+    text is escaped (``body`` is HTML already)."""
+    shown = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in notes)
+    return f"<div><strong>{html.escape(method)}</strong>{body}{shown}</div>"

@@ -19,7 +19,6 @@ How the intervals are obtained:
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 import warnings
@@ -34,7 +33,7 @@ from scipy import stats as sps
 
 from ..errors import StudyError
 from .its import Effect, _as_series, _split
-from .result import _check_alpha
+from .result import _check_alpha, html_block
 
 
 def _predictive(fr, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,8 +192,7 @@ class STSResult:
             .drop(columns="method")
             .to_html(index=False, float_format=lambda v: f"{v:.4g}")
         )
-        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
-        return f"<div><strong>{html.escape(self.method)}</strong>{table}{notes}</div>"
+        return html_block(self.method, table, self.notes)
 
     def __repr__(self) -> str:
         return (
