@@ -143,7 +143,7 @@ def _seasonality(study: BeforeAfterStudy, units: pd.DataFrame, design: Any) -> d
 
 
 def _novelty(study: BeforeAfterStudy, units: pd.DataFrame, tp: str, metric: str) -> dict[str, str]:
-    from .study_run import _kind, compare
+    from .study_run import compare, metric_kind
 
     if not study.novelty:
         return _row("novelty", "not run", "novelty=None")
@@ -153,7 +153,7 @@ def _novelty(study: BeforeAfterStudy, units: pd.DataFrame, tp: str, metric: str)
     if early.sum() < MIN_N or (~early).sum() < MIN_N:
         return _row("novelty", "not run", f"fewer than {MIN_N} units in the first {study.novelty}")
     split = after.assign(period=early.map({True: "before", False: "after"}))
-    test = compare(split, _kind(metric), study.alpha)
+    test = compare(split, metric_kind(metric), study.alpha)
     detail = (
         f"first {study.novelty}: {test.estimates['before']:.4g}, later: "
         f"{test.estimates['after']:.4g} (difference p = {test.p_value:.3g})"
@@ -164,11 +164,11 @@ def _novelty(study: BeforeAfterStudy, units: pd.DataFrame, tp: str, metric: str)
 
 
 def _history(study: BeforeAfterStudy, units: pd.DataFrame, metric: str) -> dict[str, str]:
-    from .study_run import _kind, history_sample
+    from .study_run import history_sample, metric_kind
 
     if not study.adjust_for_history:
         return _row("history adjustment", "not run", "adjust_for_history=False")
-    data, detail = history_sample(units, _kind(metric))
+    data, detail = history_sample(units, metric_kind(metric))
     if data is None:
         return _row("history adjustment", "not run", detail)
     return _row("history adjustment", "ok", detail + "; adjusted estimate reported beside")

@@ -145,11 +145,11 @@ def _did(study, bundle, tp, metric, units, plain) -> tuple[Design | None, str]:
 
 def _its(study, tp, metric, units, plain) -> tuple[Design | None, str]:
     from .stats.its import interrupted_time_series
-    from .study_run import _kind
+    from .study_run import metric_kind
 
     if study.washout and pd.Timedelta(study.washout) > pd.Timedelta(0):
         return None, "a washout leaves a gap in the time series, so no interrupted time series"
-    series = period_series(units, _kind(metric), study.its_period)
+    series = period_series(units, metric_kind(metric), study.its_period)
     counts = series["period"].value_counts()
     have = (int(counts.get("before", 0)), int(counts.get("after", 0)))
     if min(have) < study.min_its_periods:

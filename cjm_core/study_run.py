@@ -42,7 +42,7 @@ def run_study(study: BeforeAfterStudy, bundle: Any) -> Any:
             units = _in_periods(
                 study, metric_units(bundle, metric, tp, repeat_days=study.repeat_days), tp
             )
-            kind = _kind(metric)
+            kind = metric_kind(metric)
             plain = compare(units, kind, study.alpha, study.seed)
             design = choose_design(study, bundle, tp, metric, units, plain)
             adjusted = (
@@ -171,7 +171,9 @@ def _segments(study: BeforeAfterStudy, units: pd.DataFrame):
             yield str(segment), part
 
 
-def _kind(metric: str) -> str:
+def metric_kind(metric: str) -> str:
+    """``proportion``, ``mean``, ``nps`` or ``skewed``: what test a metric's values get
+    (a catalog's own rating metrics are means)."""
     from .study_metrics import METRICS
 
     return METRICS[metric].kind if metric in METRICS else "mean"
