@@ -33,7 +33,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .its import _ar1, interrupted_time_series
+from .hac import ar1
+from .its import interrupted_time_series
 from .sts import structural_time_series
 
 ALPHA = 0.05
@@ -51,7 +52,7 @@ def _its_series(i: int, rng: np.random.Generator, level: float, slope: float):
     phi = ITS_PHIS[(i // len(ITS_SIZES)) % len(ITS_PHIS)]
     t = np.arange(n)
     t0 = n // 2
-    y = 10 + 0.1 * t + (t >= t0) * (level + slope * (t - t0)) + _ar1(phi, rng.standard_normal(n))
+    y = 10 + 0.1 * t + (t >= t0) * (level + slope * (t - t0)) + ar1(phi, rng.standard_normal(n))
     series = pd.Series(y, pd.date_range("2020-01-06", periods=n, freq="7D"))
     return series, series.index[t0]
 

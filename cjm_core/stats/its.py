@@ -14,250 +14,27 @@ textbook formula; ``small_sample=True`` multiplies the covariance by ``n / (n - 
 ``newey``). Simulation shows that Newey-West t-tests over-reject badly at ITS sizes (AR(1)
 errors, phi 0.3-0.5, 60-100 periods: 12-20% false positives at alpha 0.05, whatever the lag or
 t/normal reference), so by default p-values and intervals use a parametric bootstrap of the
-HAC t-statistic under AR(1) errors (``reference="bootstrap"``, see :func:`_bootstrap_t`).
+HAC t-statistic under AR(1) errors (``reference="bootstrap"``, see :func:`bootstrap_t`).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import signal
 from scipy import stats as sps
 
 from ..errors import StudyError
+from .hac import bootstrap_t, default_lags, newey_west_cov
 from .result import _check_alpha, html_block
+from .series_input import _naive, as_series, split_at
 
 MIN_PRE, MIN_POST = 3, 3
 FEW_PERIODS = 8  # fewer than this in a segment earns a note
-
-
-# -- input checks shared with sts.py -------------------------------------------------------
-
-
-def _as_series(series: Any, date_column: str, value_column: str, name: str = "series"):
-    """A float Series on a sorted, regular DatetimeIndex, and the frequency label."""
-    if isinstance(series, pd.DataFrame):
-        missing = [c for c in (date_column, value_column) if c not in series.columns]
-        if missing:
-            raise StudyError(
-                f"{name} is a DataFrame without column(s) {missing}; it has "
-                f"{list(series.columns)}. Pass date_column= and value_column=."
-            )
-        series = pd.Series(series[value_column].to_numpy(), index=series[date_column])
-    if not isinstance(series, pd.Series):
-        raise StudyError(f"{name} must be a pandas Series indexed by dates (or a DataFrame).")
-    index = series.index
-    if isinstance(index, pd.PeriodIndex):
-        index = index.to_timestamp()
-    if not isinstance(index, pd.DatetimeIndex):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                index = pd.DatetimeIndex(pd.to_datetime(index))
-        except (TypeError, ValueError):
-            raise StudyError(
-                f"The index (dates) of {name} could not be read as dates, e.g. "
-                f"{list(index[:3])!r}; index the series by dates."
-            ) from None
-    if index.hasnans:
-        raise StudyError(f"{name} has {int(index.isna().sum())} missing date(s) (NaT).")
-    values = pd.to_numeric(pd.Series(series.to_numpy()), errors="coerce").to_numpy(float)
-    bad = np.isnan(values) & series.notna().to_numpy()
-    if bad.any():
-        raise StudyError(
-            f"{name} holds non-numeric values, e.g. {list(series[bad][:3])!r} on "
-            f"{[str(d.date()) for d in index[bad][:3]]}; convert them to numbers."
-        )
-    nan = np.isnan(values)
-    if nan.any():
-        raise StudyError(
-            f"{name} holds {int(nan.sum())} missing value(s) (NaN) out of {values.size}, "
-            f"e.g. on {[str(d.date()) for d in index[nan][:3]]}; nothing is dropped "
-            "silently: impute or remove them (a time series must stay regular)."
-        )
-    if np.isinf(values).any():
-        raise StudyError(f"{name} holds {int(np.isinf(values).sum())} infinite value(s).")
-    if index.has_duplicates:
-        dups = sorted({str(d.date()) for d in index[index.duplicated()]})
-        raise StudyError(
-            f"{name} has duplicated dates ({len(dups)}), e.g. {dups[:3]}; aggregate to "
-            "one value per period first."
-        )
-    out = pd.Series(values, index=index, name=series.name).sort_index()
-    return out, _frequency(out.index, name)
-
-
-def _naive(index: pd.DatetimeIndex) -> np.ndarray:
-    """The instants as numpy datetimes (UTC for aware indexes)."""
-    return (index.tz_convert(None) if index.tz is not None else index).to_numpy()
-
-
-def _frequency(index: pd.DatetimeIndex, name: str) -> str:
-    """The regular spacing of ``index`` ("daily", "monthly", ...) or a StudyError on gaps."""
-    if index.size < 3:
-        raise StudyError(f"{name} needs at least 3 periods; got {index.size}.")
-    steps = np.diff(_naive(index))
-    if (steps == steps[0]).all():
-        step = pd.Timedelta(steps[0])
-        named = {1: "daily", 7: "weekly"}.get(step.days) if step.seconds == 0 else None
-        return named or f"every {step}"
-    if (index.day_of_week < 5).all() and steps.max() <= np.timedelta64(4, "D"):
-        missing = pd.bdate_range(index[0], index[-1]).difference(index)
-        if missing.size == 0:
-            return "business-daily"
-        raise StudyError(
-            f"{name} is business-daily with {missing.size} missing day(s), e.g. "
-            f"{[str(d.date()) for d in missing[:3]]}; fill them so the series is regular."
-        )
-    for code, label in (("M", "monthly"), ("Q", "quarterly"), ("Y", "yearly")):
-        periods = index.to_period(code)
-        ordinal = periods.asi8
-        if (np.diff(ordinal) == 1).all():
-            return label
-        if (np.diff(ordinal) >= 1).all() and np.median(np.diff(ordinal)) == 1:
-            full = pd.period_range(periods[0], periods[-1], freq=code)
-            gaps = full.difference(periods)
-            raise StudyError(
-                f"{name} is {label} with {gaps.size} missing period(s), e.g. "
-                f"{[str(p) for p in gaps[:3]]}; fill them (e.g. with 0 for counts) so the "
-                "series is regular."
-            )
-    common = pd.Timedelta(pd.Series(steps).mode()[0])
-    expected = pd.date_range(index[0], index[-1], freq=common)
-    gaps = expected.difference(index)
-    detail = (
-        f"{gaps.size} missing date(s), e.g. {[str(d) for d in gaps[:3]]}"
-        if (index.isin(expected).all())
-        else "irregular spacing between dates"
-    )
-    raise StudyError(
-        f"{name} is not a regular series (most steps are {common}): {detail}. Use regular "
-        "periods (daily, weekly, monthly...) without gaps."
-    )
-
-
-def _split(index: pd.DatetimeIndex, intervention: Any, min_pre: int, min_post: int) -> int:
-    """Position of the first post period: the first date on or after ``intervention``."""
-    try:
-        when = pd.Timestamp(intervention)
-    except (TypeError, ValueError):
-        raise StudyError(f"intervention must be a date; got {intervention!r}.") from None
-    if when.tzinfo is not None and index.tz is None:
-        when = when.tz_localize(None)
-    elif when.tzinfo is None and index.tz is not None:
-        when = when.tz_localize(index.tz)
-    t0 = int(index.searchsorted(when, side="left"))
-    first, last = index[0].date(), index[-1].date()
-    if t0 < min_pre or index.size - t0 < min_post:
-        where = "outside" if t0 in (0, index.size) else "too close to an end of"
-        raise StudyError(
-            f"intervention {when.date()} is {where} the series ({first} to {last}): it leaves "
-            f"{t0} pre-intervention and {index.size - t0} post-intervention period(s); at "
-            f"least {min_pre} before and {min_post} after are needed."
-        )
-    return t0
-
-
-# -- Newey-West ----------------------------------------------------------------------------
-
-
-def default_lags(n: int) -> int:
-    """Newey-West (1994) rule used by statsmodels: ``floor(4 * (n / 100) ** (2 / 9))``.
-
-    >>> default_lags(60), default_lags(100), default_lags(200)
-    (3, 4, 4)
-    """
-    return int(math.floor(4 * (n / 100) ** (2 / 9)))
-
-
-def newey_west_cov(X: np.ndarray, resid: np.ndarray, lags: int, small_sample: bool = False):
-    """Newey-West covariance ``B S B`` with ``B = (X'X)^-1`` and Bartlett weights.
-
-    ``S = sum_t u_t^2 x_t x_t' + sum_{l=1..L} (1 - l/(L+1)) sum_t u_t u_{t-l}
-    (x_t x_{t-l}' + x_{t-l} x_t')``; times ``n / (n - k)`` when ``small_sample``.
-    """
-    scores = X * resid[:, None]
-    meat = scores.T @ scores
-    for lag in range(1, lags + 1):
-        gamma = scores[lag:].T @ scores[:-lag]
-        meat += (1 - lag / (lags + 1)) * (gamma + gamma.T)
-    bread = np.linalg.inv(X.T @ X)
-    n, k = X.shape
-    return bread @ meat @ bread * (n / (n - k) if small_sample else 1.0)
-
-
-def _nw_var_columns(v: np.ndarray, lags: int) -> np.ndarray:
-    """Newey-West variance of a sum, column by column (``v``: influence x residual)."""
-    total = (v**2).sum(0)
-    for lag in range(1, lags + 1):
-        total = total + 2 * (1 - lag / (lags + 1)) * (v[lag:] * v[:-lag]).sum(0)
-    return total
-
-
-def _ar1(phi: float, shocks: np.ndarray) -> np.ndarray:
-    """Stationary AR(1) series (unit innovation variance) along axis 0."""
-    e = np.array(shocks.T, dtype=float, order="C")
-    e[..., 0] /= math.sqrt(1 - phi**2)
-    return signal.lfilter([1.0], [1.0, -phi], e, axis=-1).T
-
-
-def _lag1(resid: np.ndarray) -> np.ndarray:
-    return (resid[1:] * resid[:-1]).sum(0) / (resid[:-1] ** 2).sum(0)
-
-
-def _bootstrap_t(X, resid, lags, cols, n_boot, seed):
-    """|t| draws of the HAC t-statistics under AR(1) errors with a bias-corrected phi.
-
-    1. phi-hat = lag-1 autocorrelation of the OLS residuals;
-    2. phi is bias-corrected by simulation: the phi whose residual phi-hat averages phi-hat
-       on this design (200 series, common random numbers, bisection on [-0.95, 0.95]);
-    3. ``n_boot`` AR(1) series are fitted by the same regression and their HAC t-statistics
-       (true value 0) recorded; each series draws its phi from N(corrected phi, (1 - phi^2) / n)
-       (clipped to +-0.95) so that the uncertainty of phi is carried into the critical value.
-       The t-statistic does not depend on the error variance or on the coefficients, so phi
-       is the only nuisance parameter.
-    Returns (|t| draws of shape (n_boot, len(cols)), phi-hat, corrected phi).
-    """
-    rng = np.random.default_rng(seed)
-    n = X.shape[0]
-    bread = np.linalg.inv(X.T @ X)
-    influence = X @ bread
-    maker = np.eye(n) - X @ bread @ X.T
-    phi_hat = float(np.clip(_lag1(resid), -0.95, 0.95))
-    crn = rng.standard_normal((n, 200))
-
-    def mean_phi(phi: float) -> float:
-        return float(np.mean(_lag1(maker @ _ar1(phi, crn))))
-
-    lo, hi = -0.95, 0.95
-    if mean_phi(hi) <= phi_hat:
-        phi = hi
-    elif mean_phi(lo) >= phi_hat:
-        phi = lo
-    else:
-        for _ in range(20):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if mean_phi(mid) < phi_hat else (lo, mid)
-        phi = (lo + hi) / 2
-    phis = np.clip(phi + math.sqrt((1 - phi**2) / n) * rng.standard_normal(n_boot), -0.95, 0.95)
-    shocks = rng.standard_normal((n, n_boot))
-    errors = np.empty_like(shocks)
-    errors[0] = shocks[0] / np.sqrt(1 - phis**2)
-    for t in range(1, n):
-        errors[t] = phis * errors[t - 1] + shocks[t]
-    coef = influence.T @ errors
-    res = maker @ errors
-    draws = np.empty((n_boot, len(cols)))
-    for i, j in enumerate(cols):
-        se = np.sqrt(_nw_var_columns(influence[:, [j]] * res, lags))
-        draws[:, i] = np.abs(coef[j] / se)
-    return draws, phi_hat, phi
 
 
 # -- result --------------------------------------------------------------------------------
@@ -428,9 +205,9 @@ def interrupted_time_series(
         raise StudyError(f"reference must be 'bootstrap', 't' or 'normal'; got {reference!r}.")
     if seasonality not in (None, "month"):
         raise StudyError(f"seasonality must be 'month' or None; got {seasonality!r}.")
-    y, freq = _as_series(series, date_column, value_column)
+    y, freq = as_series(series, date_column, value_column)
     index, n = y.index, y.size
-    t0 = _split(index, intervention, MIN_PRE, MIN_POST)
+    t0 = split_at(index, intervention, MIN_PRE, MIN_POST)
     time = np.arange(n, dtype=float)
     post = (time >= t0).astype(float)
     columns = {
@@ -474,7 +251,7 @@ def interrupted_time_series(
     ac = _autocorrelation(resid, n)
     boot = None
     if reference == "bootstrap" and not exact:
-        boot, phi_hat, phi = _bootstrap_t(X, resid, lags, [2, 3], n_boot, seed)
+        boot, phi_hat, phi = bootstrap_t(X, resid, lags, [2, 3], n_boot, seed)
         method_ref = f"AR(1) bootstrap reference (phi {phi_hat:.2f}, bias-corrected {phi:.2f})"
         if phi >= 0.9:
             notes.append(

@@ -32,8 +32,9 @@ from scipy import special
 from scipy import stats as sps
 
 from ..errors import StudyError
-from .its import Effect, _as_series, _split
+from .its import Effect
 from .result import _check_alpha, html_block
+from .series_input import as_series, split_at
 
 
 def _predictive(fr, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -317,11 +318,11 @@ def structural_time_series(
         )
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 60:
         raise StudyError(f"n_draws must be a whole number >= 60; got {n_draws!r}.")
-    series, freq = _as_series(y, date_column, value_column, name="y")
+    series, freq = as_series(y, date_column, value_column, name="y")
     index, n = series.index, series.size
     X, names = _covariates(covariates, y, index, date_column)
     min_pre = max(10, 2 * (seasonality or 0), len(names) + 5)
-    t0 = _split(index, intervention, min_pre, 1)
+    t0 = split_at(index, intervention, min_pre, 1)
     h = n - t0
     endog = series.to_numpy().copy()
     endog[t0:] = np.nan
