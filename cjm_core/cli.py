@@ -1,4 +1,4 @@
-"""The ``cjm`` command: plugins, validate, generate, calibrate, study run/list.
+"""The ``cjm`` command: plugins, connectors, validate, generate, calibrate, study run/list.
 
 Every command prints what it did; a :class:`~cjm_core.errors.CjmError` is shown as one clear
 message (no traceback) and the command exits with status 2; data problems found by
@@ -27,6 +27,31 @@ def _plugins(args: argparse.Namespace) -> int:
         print(json.dumps(registry.to_dict(), indent=2, sort_keys=True, default=str))
     else:
         print(registry.describe())
+    return 0
+
+
+def _connectors(args: argparse.Namespace) -> int:
+    from .plugins import get_registry
+
+    registry = get_registry()
+    if args.json:
+        listed = {
+            name: {
+                "plugin": registry.plugin_of("connector", name),
+                "description": c.description,
+                "options": dict(c.options),
+            }
+            for name, c in sorted(registry.connectors.items())
+        }
+        print(json.dumps(listed, indent=2, sort_keys=True))
+        return 0
+    if not registry.connectors:
+        print("No connectors are installed.")
+        return 0
+    for name, connector in sorted(registry.connectors.items()):
+        print(f"{name} (plugin {registry.plugin_of('connector', name)}): {connector.description}")
+        for option, help_text in connector.options.items():
+            print(f"    {option}: {help_text}")
     return 0
 
 
@@ -158,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plugins", help="list installed plugins and what they add")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_plugins)
+
+    p = sub.add_parser("connectors", help="list the data-source connectors and their options")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=_connectors)
 
     p = sub.add_parser("validate", help="check a data folder against a template's catalog")
     p.add_argument("data_dir")

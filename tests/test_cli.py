@@ -122,3 +122,20 @@ def test_unknown_template_is_one_clear_error(tmp_path):
     assert out.returncode == 2
     assert "bankin" in out.stderr and "banking" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_connectors_lists_each_connector_with_its_options(capsys):
+    from cjm_core.plugins import get_registry
+
+    assert main(["connectors"]) == 0
+    out = capsys.readouterr().out
+    registry = get_registry()
+    for name, connector in registry.connectors.items():
+        assert f"{name} (plugin {registry.plugin_of('connector', name)})" in out
+        for option in connector.options:
+            assert f"    {option}: " in out
+    assert main(["connectors", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert set(listed) == set(registry.connectors)
+    assert listed["files"]["plugin"] == "cjm_core.builtin"
+    assert "mapping" in listed["files"]["options"]
