@@ -19,6 +19,7 @@ from .errors import StudyError
 
 VERDICTS = ("better", "worse", "no clear change")
 _COLOURS = {"better": "#1b9e77", "worse": "#d95f02"}
+DESIGN_NAMES = {"did": "difference-in-differences", "its": "interrupted time series"}
 
 
 class StudyResult:
@@ -299,17 +300,20 @@ def forest_plot(table: pd.DataFrame, alpha: float):
 
 
 def _sentence(row: Any, alpha: float) -> str:
-    direction = "rose" if row.estimate > 0 else "fell" if row.estimate < 0 else "did not move"
+    moved = row.after - row.before
+    direction = "rose" if moved > 0 else "fell" if moved < 0 else "did not move"
     sure = (
         f"a clear change (p = {row.p_adjusted:.2g} after correction)"
         if row.significant
         else f"not a clear change (p = {row.p_adjusted:.2g} after correction)"
     )
-    est = _fmt(row.estimate, row, sign=True)
+    interval = f"[{_fmt(row.ci_low, row, sign=True)}, {_fmt(row.ci_high, row, sign=True)}]"
+    estimate = f"{_fmt(row.estimate, row, sign=True)} {interval}"
+    if row.design != "before_after":  # the design's estimate can differ from the raw move
+        estimate = f"the {DESIGN_NAMES.get(row.design, row.design)} puts the change at {estimate}"
     return (
         f"{row.metric} at {row.touchpoint} {direction} from {_fmt(row.before, row)} to "
-        f"{_fmt(row.after, row)} (n = {row.n_before} / {row.n_after}): {est} "
-        f"[{_fmt(row.ci_low, row, sign=True)}, {_fmt(row.ci_high, row, sign=True)}], {sure}; "
+        f"{_fmt(row.after, row)} (n = {row.n_before} / {row.n_after}): {estimate}, {sure}; "
         f"verdict: {row.verdict}"
     )
 

@@ -351,3 +351,13 @@ def test_auto_picks_a_time_series_only_when_the_metric_trends_before_the_change(
     plain = compare(trending, "proportion", 0.05)
     its = choose_design(s, None, "call_centre", "conversion", trending, plain)
     assert plain.ci_low > 0.1 and its.test.ci_low <= 0 <= its.test.ci_high
+
+
+def test_summary_says_when_the_design_estimate_differs_from_the_raw_move(banking):
+    bundle, _ = banking
+    result = study(controls=["search_ads", "email"]).run(bundle)
+    row = result.to_frame().iloc[0]
+    line = result.summary().splitlines()[1]
+    raw = "rose" if row["after"] > row["before"] else "fell"
+    assert f"conversion at call_centre {raw} from" in line
+    assert "the difference-in-differences puts the change at" in line

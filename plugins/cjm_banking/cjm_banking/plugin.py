@@ -10,7 +10,7 @@ Example::
 
 from __future__ import annotations
 
-from cjm_core.extensions import KPI, Funnel, Template
+from cjm_core.extensions import KPI, Connector, Funnel, Template
 from cjm_core.plugins import hookimpl
 
 from .generator import INTERVENTION_DATE, catalog, generate
@@ -76,3 +76,11 @@ def banking_template() -> Template:
 @hookimpl
 def cjm_register_templates() -> list[Template]:
     return [banking_template()]
+
+
+@hookimpl
+def cjm_register_connectors() -> list[Connector]:
+    """Connectors for three real public banking data sets (see :mod:`cjm_banking.real_data`)."""
+    from .real_data import connectors  # imported here: a failure stays in this hook
+
+    return connectors()

@@ -24,8 +24,9 @@ def test_entry_point_is_found_and_its_hooks_validate():
     registry = build_registry(make_plugin_manager(builtins=False, disabled=""), warn=False)
     info = next(p for p in registry.plugins if p.name == "banking")
     assert (info.distribution, info.version) == ("cjm-banking", cjm_banking.__version__)
-    assert info.hooks == ("cjm_register_templates",)
+    assert info.hooks == ("cjm_register_templates", "cjm_register_connectors")
     assert info.templates == ("banking",)
+    assert info.connectors == ("bpi_challenge_2012", "bank_call_centre", "bank_marketing")
     assert [f for f in registry.failures if f.plugin == "banking"] == []
     # the module alone, through a fresh manager, validates too
     inline = registry_with(cjm_banking.plugin, builtins=False, warn=False)

@@ -10,7 +10,7 @@ Example::
 
 from __future__ import annotations
 
-from cjm_core.extensions import KPI, Funnel, Template
+from cjm_core.extensions import KPI, Connector, Funnel, Template
 from cjm_core.plugins import hookimpl
 
 from .generator import INTERVENTION_DATE, catalog, generate
@@ -81,3 +81,12 @@ def retail_template() -> Template:
 @hookimpl
 def cjm_register_templates() -> list[Template]:
     return [retail_template()]
+
+
+@hookimpl
+def cjm_register_connectors() -> list[Connector]:
+    """Connectors for real public retail data: ``olist`` and ``online_shoppers``."""
+    from .real_olist import OLIST_CONNECTOR  # imported here: a failure stays in this hook
+    from .real_shoppers import SHOPPERS_CONNECTOR
+
+    return [OLIST_CONNECTOR, SHOPPERS_CONNECTOR]

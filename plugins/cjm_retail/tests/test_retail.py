@@ -24,8 +24,8 @@ def test_entry_point_is_found_and_its_hooks_validate():
     registry = build_registry(make_plugin_manager(builtins=False, disabled=""), warn=False)
     info = next(p for p in registry.plugins if p.name == "retail")
     assert (info.distribution, info.version) == ("cjm-retail", cjm_retail.__version__)
-    assert info.hooks == ("cjm_register_templates",)
-    assert info.templates == ("retail",)
+    assert info.hooks == ("cjm_register_templates", "cjm_register_connectors")
+    assert info.templates == ("retail",) and info.connectors == ("olist", "online_shoppers")
     assert [f for f in registry.failures if f.plugin == "retail"] == []
     inline = registry_with(cjm_retail.plugin, builtins=False, warn=False)
     assert inline.failures == [] and list(inline.templates) == ["retail"]
