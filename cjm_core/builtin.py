@@ -32,10 +32,15 @@ from .registry import PluginWarning
 
 @hookimpl(trylast=True)
 def cjm_register_connectors() -> list[Connector]:
-    """The ``files`` connector (CSV and Parquet with a column mapping)."""
+    """The built-in connectors: ``files`` (CSV and Parquet with a column mapping), ``sql`` (a
+    table or query of a database), ``contact_centre`` (CRM and call exports) and
+    ``survey_export`` (wide survey-tool exports)."""
+    from .connectors.contact_centre import CONTACT_CENTRE_CONNECTOR
     from .connectors.files import FILES_CONNECTOR  # imported here: a failure stays in this hook
+    from .connectors.sql import SQL_CONNECTOR
+    from .connectors.surveys import SURVEY_CONNECTOR
 
-    return [FILES_CONNECTOR]
+    return [FILES_CONNECTOR, SQL_CONNECTOR, CONTACT_CENTRE_CONNECTOR, SURVEY_CONNECTOR]
 
 
 @hookimpl(trylast=True)
