@@ -46,3 +46,29 @@ def test_explorer_runs_on_the_source_and_records_what_it_read(
     for section in ("What was read", "The most frequent paths", "Transitions", "Touchpoints"):
         assert section in html
     assert results["parameters"]["connector"] == connector
+
+
+REAL = [
+    ("bpi_challenge_2012", "banking", {}),
+    ("bank_call_centre", "banking", {}),
+    ("bank_marketing", "banking", {}),
+    ("olist", "retail", {"path": "olist_ecommerce_sample"}),
+    ("online_shoppers", "retail", {"path": "uci_online_shoppers_intention"}),
+]
+
+
+@pytest.mark.parametrize(("connector", "template", "options"), REAL, ids=[c[0] for c in REAL])
+def test_explorer_runs_on_each_full_real_data_set(connector, template, options, tmp_path):
+    import os
+    from pathlib import Path
+
+    real = Path(os.environ.get("CJM_REAL_DATA", workspace_root().parent / "shared/data/real"))
+    if not real.is_dir():
+        pytest.skip(f"the real public data sets are not here ({real}; set CJM_REAL_DATA)")
+    options = {k: str(real / v) for k, v in options.items()}
+    params = {"connector": connector, "template": template, "options": options}
+    run = run_study("journey_explorer", params, reports_dir=tmp_path, progress=False)
+    results = json.loads((run.path / "results.json").read_text())
+    assert results["journeys"]["journeys"] > 1000  # thousands of journeys in each data set
+    assert results["source"]["tables"]["events"]["loaded"] > 10_000
+    assert results["top_variant"]["journeys"] > 0
