@@ -35,11 +35,12 @@ def cjm_register_connectors() -> list[Connector]:
     """The built-in connectors: ``files`` (CSV and Parquet with a column mapping), ``sql`` (a
     table or query of a database), ``contact_centre`` (CRM and call exports) and
     ``survey_export`` (wide survey-tool exports), ``ga4`` (the GA4 BigQuery export) and
-    ``segment_track`` (Segment track calls)."""
+    ``segment_track`` (Segment track calls) and ``snowplow`` (Snowplow enriched events)."""
     from .connectors.contact_centre import CONTACT_CENTRE_CONNECTOR
     from .connectors.files import FILES_CONNECTOR  # imported here: a failure stays in this hook
     from .connectors.ga4 import GA4_CONNECTOR
     from .connectors.segment import SEGMENT_CONNECTOR
+    from .connectors.snowplow import SNOWPLOW_CONNECTOR
     from .connectors.sql import SQL_CONNECTOR
     from .connectors.surveys import SURVEY_CONNECTOR
 
@@ -50,6 +51,7 @@ def cjm_register_connectors() -> list[Connector]:
         SURVEY_CONNECTOR,
         GA4_CONNECTOR,
         SEGMENT_CONNECTOR,
+        SNOWPLOW_CONNECTOR,
     ]
 
 
