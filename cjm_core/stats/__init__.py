@@ -33,7 +33,7 @@ from .means import compare_means, welch_t_test
 from .multiple import adjust_pvalues
 from .power import PowerResult, minimum_detectable_effect, power_means, power_two_proportions
 from .proportions import two_proportions
-from .result import TestResult, mean_ci, proportion_ci
+from .result import Estimate, TestResult, mean_ci, proportion_ci
 from .scores import ScoreResult, ces, csat, nps, nps_difference
 from .sts import STSResult, structural_time_series
 
@@ -41,6 +41,7 @@ __all__ = [
     "BaconResult",
     "ChiSquareResult",
     "DiDResult",
+    "Estimate",
     "EventStudyResult",
     "ITSResult",
     "PowerResult",

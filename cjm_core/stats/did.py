@@ -58,7 +58,7 @@ from .did_fit import (
     treatment_starts,
     twfe_fit,
 )
-from .result import _check_alpha, _fmt
+from .result import Estimate, _check_alpha, _fmt
 
 if TYPE_CHECKING:
     from .did_bacon import BaconResult
@@ -69,7 +69,7 @@ class StaggeredAdoptionWarning(UserWarning):
 
 
 @dataclass(frozen=True, eq=False)
-class DiDResult:
+class DiDResult(Estimate):
     """A difference-in-differences estimate (the coefficient of ``treated``).
 
     ``n`` counts ``observations``, ``units``, ``periods``, ``treated_units``,
@@ -79,14 +79,6 @@ class DiDResult:
     second; ``bacon`` is the Goodman-Bacon decomposition under staggered adoption.
     """
 
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    statistic: float
-    std_error: float
-    method: str
-    n: dict[str, int]
     alpha: float = 0.05
     df: float | None = None
     se_type: str = "cluster"
@@ -97,10 +89,6 @@ class DiDResult:
     bacon: BaconResult | None = None
     statistic_name: str = "t"
     notes: tuple[str, ...] = ()
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_value < self.alpha)
 
     def to_frame(self) -> pd.DataFrame:
         """One row: method, estimate, CI, p-value, statistic, SE, df and the counts."""

@@ -51,11 +51,11 @@ from .did_fit import (
     describe_se,
     twfe_fit,
 )
-from .result import _check_alpha, _fmt
+from .result import Estimate, _check_alpha, _fmt
 
 
 @dataclass(frozen=True, eq=False)
-class EventStudyResult:
+class EventStudyResult(Estimate):
     """Lead and lag coefficients, the pre-trend test and the average post-treatment effect.
 
     ``coefficients`` (also ``to_frame()``) is indexed by relative period with columns
@@ -64,14 +64,6 @@ class EventStudyResult:
     the average of the lag coefficients; ``pretrend_*`` to the joint test of the leads.
     """
 
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    statistic: float
-    std_error: float
-    method: str
-    n: dict[str, int]
     coefficients: pd.DataFrame
     pretrend_statistic: float
     pretrend_p_value: float
@@ -82,10 +74,6 @@ class EventStudyResult:
     vcov: pd.DataFrame = field(default_factory=pd.DataFrame)
     statistic_name: str = "t"
     notes: tuple[str, ...] = ()
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_value < self.alpha)
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table, one row per relative period (reference row included)."""

@@ -30,7 +30,7 @@ from scipy import stats as sps
 
 from ..errors import StudyError
 from .hac import bootstrap_t, default_lags, newey_west_cov
-from .result import _check_alpha, html_block
+from .result import Estimate, _check_alpha, html_block
 from .series_input import _naive, as_series, split_at
 
 MIN_PRE, MIN_POST = 3, 3
@@ -57,21 +57,13 @@ class Effect:
 
 
 @dataclass(frozen=True, eq=False)
-class ITSResult:
+class ITSResult(Estimate):
     """Segmented-regression ITS. ``estimate`` (and its CI, p-value, SE) is the level change.
 
     ``series`` has one row per period: observed, fitted, counterfactual (pre-period line
     extended), effect (fitted - counterfactual = b2 + b3 * periods since) and its HAC SE.
     """
 
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    statistic: float
-    std_error: float
-    method: str
-    n: Mapping[str, int]
     alpha: float
     level_change: Effect
     slope_change: Effect
@@ -83,10 +75,6 @@ class ITSResult:
     intervention: pd.Timestamp
     frequency: str
     notes: tuple[str, ...] = field(default=())
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_value < self.alpha)
 
     def to_frame(self) -> pd.DataFrame:
         """Two rows (level change, slope change) with estimate, CI, p-value and SE."""

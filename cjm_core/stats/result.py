@@ -31,8 +31,29 @@ from scipy import stats as sps
 from ..errors import StudyError
 
 
+@dataclass(frozen=True, eq=False)
+class Estimate:
+    """What every result of :mod:`cjm_core.stats` holds: the estimate with its interval,
+    p-value, test statistic and standard error (NaN where undefined), the method and the
+    sample size(s). Each result adds ``alpha`` and its own details."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    statistic: float
+    std_error: float
+    method: str
+    n: Mapping[str, int]
+
+    @property
+    def significant(self) -> bool:
+        """True when the p-value is below ``alpha`` (False when the p-value is NaN)."""
+        return bool(self.p_value < self.alpha)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class TestResult:
+class TestResult(Estimate):
     """The outcome of a two-group test; ``estimate`` is group b minus group a.
 
     ``n`` and ``estimates`` map a group label (``"a"``/``"b"`` or names such as
@@ -43,14 +64,6 @@ class TestResult:
 
     __test__ = False  # not a pytest test class, despite its name
 
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    statistic: float
-    std_error: float
-    method: str
-    n: Mapping[str, int]
     alpha: float = 0.05
     estimates: Mapping[str, float] = field(default_factory=dict)
     group_ci: Mapping[str, tuple[float, float]] = field(default_factory=dict)
@@ -59,11 +72,6 @@ class TestResult:
     relative_lift_ci: tuple[float, float] | None = None
     statistic_name: str = "z"
     notes: tuple[str, ...] = ()
-
-    @property
-    def significant(self) -> bool:
-        """True when the p-value is below ``alpha`` (False when the p-value is NaN)."""
-        return bool(self.p_value < self.alpha)
 
     @property
     def confidence(self) -> float:

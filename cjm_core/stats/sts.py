@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +32,7 @@ from scipy import stats as sps
 
 from ..errors import StudyError
 from .its import Effect
-from .result import _check_alpha, html_block
+from .result import Estimate, _check_alpha, html_block
 from .series_input import as_series, split_at
 
 
@@ -124,7 +123,7 @@ def _draw(mod, params):
 
 
 @dataclass(frozen=True, eq=False)
-class STSResult:
+class STSResult(Estimate):
     """CausalImpact-style result; ``estimate`` (CI, p-value, SE) is the average effect.
 
     ``pointwise``: one row per period with observed, predicted (one-step-ahead before the
@@ -133,14 +132,6 @@ class STSResult:
     ``p_value`` is two-sided; ``tail_probability`` the one-sided one CausalImpact prints.
     """
 
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    statistic: float
-    std_error: float
-    method: str
-    n: Mapping[str, int]
     alpha: float
     average_effect: Effect
     cumulative_effect: Effect
@@ -152,10 +143,6 @@ class STSResult:
     frequency: str
     effective_draws: float
     notes: tuple[str, ...] = field(default=())
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_value < self.alpha)
 
     def to_frame(self) -> pd.DataFrame:
         """Three rows: average, cumulative and relative effect."""
