@@ -78,6 +78,7 @@ FIELDS = (
 OUTCOMES = ("resolved", "abandoned", "transferred")
 DEFAULT_RULES = Path(__file__).with_name("contact_centre.yaml")
 
+
 def _words(value: Any, where: str) -> list[str]:
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):

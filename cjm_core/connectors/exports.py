@@ -197,16 +197,23 @@ def parse_seconds(text: pd.Series, df: pd.DataFrame, file: Path, column: str) ->
     return values
 
 
+def read_yaml(path: str | Path, where: str) -> Any:
+    """The parsed YAML file (``safe_load``); a missing file or bad YAML is a
+    :class:`~cjm_core.errors.ConnectorError` about ``where`` (e.g. "mapping file 'x.yaml'").
+    Every connector's rule and mapping files are read through it."""
+    try:
+        return yaml.safe_load(Path(path).expanduser().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConnectorError(f"The {where} does not exist.") from None
+    except yaml.YAMLError as exc:
+        raise ConnectorError(f"The {where} is not valid YAML: {exc}") from None
+
+
 def load_yaml(source: Mapping[str, Any] | str | Path, what: str) -> dict[str, Any]:
     """A mapping given as a dict or as the path of a YAML file (read with ``safe_load``)."""
     if isinstance(source, Mapping):
         return dict(source)
-    try:
-        loaded = yaml.safe_load(Path(source).expanduser().read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConnectorError(f"The {what} file {str(source)!r} does not exist.") from None
-    except yaml.YAMLError as exc:
-        raise ConnectorError(f"The {what} file {str(source)!r} is not valid YAML: {exc}") from None
+    loaded = read_yaml(source, f"{what} file {str(source)!r}")
     if not isinstance(loaded, Mapping):
         raise ConnectorError(f"The {what} file {str(source)!r} must hold a mapping.")
     return dict(loaded)

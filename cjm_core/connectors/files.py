@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from ..errors import ConnectorError
 from ..extensions import Connector
+from .exports import read_yaml
 
 TABLE_NAMES = ("events", "feedback", "customers", "costs")
 SUFFIXES = {"parquet": (".parquet",), "csv": (".csv", ".csv.gz")}
@@ -80,12 +80,7 @@ def load_mapping(
     where = "column mapping"
     if mapping_file is not None:
         where = f"mapping file {str(mapping_file)!r}"
-        try:
-            mapping = yaml.safe_load(Path(mapping_file).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConnectorError(f"The {where} does not exist.") from None
-        except yaml.YAMLError as exc:
-            raise ConnectorError(f"The {where} is not valid YAML: {exc}") from None
+        mapping = read_yaml(mapping_file, where)
     if not mapping:
         return {}
     if not isinstance(mapping, Mapping):

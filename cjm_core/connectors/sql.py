@@ -64,10 +64,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import ConnectorError
 from ..extensions import Connector
+from .exports import read_yaml
 from .files import ColumnMapping, load_mapping
 from .sql_statements import Source, connect, make_engine, plan_source, redact_url
 
@@ -216,12 +216,7 @@ def load_touchpoint_rules(rules: Mapping[str, str | None] | str | Path) -> dict[
     where = "touchpoint rules"
     if isinstance(rules, str | Path):
         where = f"touchpoint rules file {str(rules)!r}"
-        try:
-            rules = yaml.safe_load(Path(rules).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConnectorError(f"The {where} does not exist.") from None
-        except yaml.YAMLError as exc:
-            raise ConnectorError(f"The {where} is not valid YAML: {exc}") from None
+        rules = read_yaml(rules, where)
     if not isinstance(rules, Mapping) or not rules:
         raise ConnectorError(
             f"The {where} must be a non-empty mapping of source value -> catalog touchpoint "

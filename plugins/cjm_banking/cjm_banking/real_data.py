@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from cjm_core.connectors.exports import read_yaml
 from cjm_core.errors import ConnectorError
 from cjm_core.extensions import Connector
 from cjm_core.paths import workspace_root
@@ -87,12 +87,7 @@ def load_rules(
     else:
         file = Path(rules).expanduser() if rules is not None else MAPPINGS_DIR / default
         where = f"rules file {str(file)!r}"
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConnectorError(f"The {where} does not exist.") from None
-        except yaml.YAMLError as exc:
-            raise ConnectorError(f"The {where} is not valid YAML: {exc}") from None
+        data = read_yaml(file, where)
     if not isinstance(data, Mapping):
         raise ConnectorError(f"The {where} must be a YAML mapping, got {type(data).__name__}.")
     absent = [k for k in required if k not in data]

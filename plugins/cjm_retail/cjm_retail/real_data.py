@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from cjm_core.connectors.exports import read_yaml
 from cjm_core.errors import ConnectorError
 
 LINE = "_line"  # the source line number (1 = header) where a record starts
@@ -178,12 +178,7 @@ def load_rules(default: Path, mapping_file: str | Path | None) -> tuple[dict[str
     """The YAML mapping rules (``mapping_file``, else the shipped ``default``) and its name."""
     path = Path(mapping_file) if mapping_file is not None else Path(default)
     where = f"mapping file {str(path)!r}"
-    try:
-        rules = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConnectorError(f"The {where} does not exist.") from None
-    except yaml.YAMLError as exc:
-        raise ConnectorError(f"The {where} is not valid YAML: {exc}") from None
+    rules = read_yaml(path, where)
     if not isinstance(rules, dict):
         raise ConnectorError(f"The {where} must be a mapping of sections; see {default.name}.")
     return rules, where
