@@ -61,7 +61,7 @@ import pandas as pd
 from ..errors import ConnectorError
 from ..extensions import Connector
 from .exports import fail, load_yaml
-from .web_analytics import DEFAULT_RULES, build_tables, hit, load_rules
+from .web_analytics import DEFAULT_RULES, build_tables, hit, load_rules, source_files
 
 # The enriched event's fields in order, as in ENRICHED_EVENT_FIELD_TYPES of the Snowplow
 # Python Analytics SDK (snowplow/snowplow-python-analytics-sdk,
@@ -126,27 +126,6 @@ def snowplow_rules(
     return conf
 
 
-def _files(path: str | Path | Iterable[str | Path]) -> list[Path]:
-    if isinstance(path, (str, Path)):
-        given = Path(path).expanduser()
-        if given.is_dir():
-            files = sorted(
-                p
-                for p in given.iterdir()
-                if p.is_file() and (p.name.endswith(SUFFIXES) or p.name.startswith("part-"))
-            )
-            if not files:
-                raise fail(given, "the folder has no enriched-event files", "give *.tsv files")
-            return files
-        paths = [given]
-    else:
-        paths = [Path(p).expanduser() for p in path]
-    for file in paths:
-        if not file.is_file():
-            raise fail(file, "the file does not exist", "check the path")
-    return paths
-
-
 def read_tsv_lines(
     path: str | Path | Iterable[str | Path], *, broken: str = "error"
 ) -> Iterator[tuple[Path, int, str, dict | None, str]]:
@@ -155,7 +134,7 @@ def read_tsv_lines(
     another number of fields (``broken="set_aside"``)."""
     if broken not in ("error", "set_aside"):
         raise ConnectorError(f"broken={broken!r}: use 'error' or 'set_aside'.")
-    for file in _files(path):
+    for file in source_files(path, SUFFIXES, ("part-",), "enriched-event"):
         opener = gzip.open if file.name.endswith(".gz") else open
         try:
             with opener(file, "rt", encoding="utf-8", newline="") as handle:

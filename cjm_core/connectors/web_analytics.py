@@ -149,14 +149,25 @@ def match_rule(rules: list[dict], event: str, path: str, url: str, screen: str, 
     return None
 
 
-def source_files(path: str | Path | Iterable[str | Path]) -> list[Path]:
-    """The files to read: ``path`` itself, the export files of a folder, or each of a list."""
+def source_files(
+    path: str | Path | Iterable[str | Path],
+    suffixes: tuple[str, ...] = SUFFIXES,
+    prefixes: tuple[str, ...] = (),
+    kind: str = "export",
+) -> list[Path]:
+    """The files to read: ``path`` itself, the ``kind`` files of a folder (names ending in
+    one of ``suffixes`` or starting with one of ``prefixes``), or each of a list."""
     if isinstance(path, (str, Path)):
         given = Path(path).expanduser()
         if given.is_dir():
-            files = sorted(p for p in given.iterdir() if p.name.endswith(SUFFIXES))
+            files = sorted(
+                p
+                for p in given.iterdir()
+                if p.is_file() and (p.name.endswith(suffixes) or p.name.startswith(prefixes))
+            )
             if not files:
-                raise fail(given, "the folder has no export files", f"give files named *{SUFFIXES}")
+                fix = f"give files named *{suffixes}"
+                raise fail(given, f"the folder has no {kind} files", fix)
             return files
         paths = [given]
     else:
