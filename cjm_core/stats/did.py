@@ -93,13 +93,7 @@ class DiDResult(Estimate):
     def to_frame(self) -> pd.DataFrame:
         """One row: method, estimate, CI, p-value, statistic, SE, df and the counts."""
         row: dict[str, Any] = {
-            "method": self.method,
-            "estimate": self.estimate,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "p_value": self.p_value,
-            "statistic": self.statistic,
-            "std_error": self.std_error,
+            **self.headline(),
             "df": self.df if self.df is not None else np.nan,
         }
         row.update({f"n_{k}": v for k, v in self.n.items()})

@@ -51,6 +51,19 @@ class Estimate:
         """True when the p-value is below ``alpha`` (False when the p-value is NaN)."""
         return bool(self.p_value < self.alpha)  # type: ignore[attr-defined]
 
+    def headline(self) -> dict[str, Any]:
+        """method, estimate, ci_low, ci_high, p_value, statistic, std_error: the first
+        columns of every ``to_frame()``."""
+        return {
+            "method": self.method,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "p_value": self.p_value,
+            "statistic": self.statistic,
+            "std_error": self.std_error,
+        }
+
 
 @dataclass(frozen=True)
 class TestResult(Estimate):
@@ -95,13 +108,7 @@ class TestResult(Estimate):
     def to_frame(self) -> pd.DataFrame:
         """One row: method, estimate, CI, p-value, statistic, and per-group n and estimate."""
         row: dict[str, Any] = {
-            "method": self.method,
-            "estimate": self.estimate,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "p_value": self.p_value,
-            "statistic": self.statistic,
-            "std_error": self.std_error,
+            **self.headline(),
             "df": self.df if self.df is not None else np.nan,
         }
         for group, value in self.n.items():
