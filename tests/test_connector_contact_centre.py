@@ -25,6 +25,26 @@ from cjm_core.connectors.exports import parse_seconds, read_export
 from cjm_core.errors import ConnectorError
 from cjm_core.plugins import registry_with
 
+# how the Anonymous Bank call-centre log (tab-separated, YYMMDD + H:MM:SS, Israel time) is read
+BANK_LOG = {
+    "sep": "\t",
+    "mapping": {
+        "date": "start_date",
+        "vru_entry": "start_time",
+        "type": "queue",
+        "q_time": "wait_time",
+        "ser_time": "handling_time",
+    },
+    "rules": {
+        "touchpoints": [{"touchpoint": "call_centre"}],
+        "outcomes": {"resolved": ["AGENT"], "abandoned": ["HANG", "PHANTOM"]},
+    },
+    "time_format": "%y%m%d %H:%M:%S",
+    "assume_timezone": "Asia/Jerusalem",
+    "anonymous_ids": ["0"],
+}
+
+
 FIXTURE = Path(__file__).parent / "fixtures" / "connectors" / "contact_centre_calls.csv"
 REAL = Path(
     os.environ.get("CJM_REAL_DATA", Path(__file__).resolve().parents[1] / ".." / "shared/data/real")
@@ -288,21 +308,7 @@ def test_date_and_time_columns_tab_separated(tmp_path):
     )
     got = read_contact_centre(
         path,
-        sep="\t",
-        mapping={
-            "date": "start_date",
-            "vru_entry": "start_time",
-            "type": "queue",
-            "q_time": "wait_time",
-            "ser_time": "handling_time",
-        },
-        rules={
-            "touchpoints": [{"touchpoint": "call_centre"}],
-            "outcomes": {"resolved": ["AGENT"], "abandoned": ["HANG", "PHANTOM"]},
-        },
-        time_format="%y%m%d %H:%M:%S",
-        assume_timezone="Asia/Jerusalem",
-        anonymous_ids=["0"],
+        **BANK_LOG,
     )["events"]
     assert got[["customer_id", "case_id", "handling_s"]].values.tolist() == [["33", "1", 166.0]]
     assert str(got["timestamp"][0]) == "1999-02-01 05:02:47+00:00"  # Israel: UTC+2
@@ -326,21 +332,7 @@ def test_full_anonymous_bank_call_centre_log():
     path = real_file("anonymous_bank_call_center", "data_anonymous_bank_february.txt")
     tables = read_contact_centre(
         path,
-        sep="\t",
-        mapping={
-            "date": "start_date",
-            "vru_entry": "start_time",
-            "type": "queue",
-            "q_time": "wait_time",
-            "ser_time": "handling_time",
-        },
-        rules={
-            "touchpoints": [{"touchpoint": "call_centre"}],
-            "outcomes": {"resolved": ["AGENT"], "abandoned": ["HANG", "PHANTOM"]},
-        },
-        time_format="%y%m%d %H:%M:%S",
-        assume_timezone="Asia/Jerusalem",
-        anonymous_ids=["0"],
+        **BANK_LOG,
     )
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
