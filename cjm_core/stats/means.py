@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..errors import StudyError
-from .result import TestResult, _check_alpha, mean_ci
+from .result import TestResult, _as_sample, _check_alpha, mean_ci
 
 METHODS = ("welch", "student", "paired", "mann-whitney", "bootstrap")
 Sample = Sequence[float] | np.ndarray | pd.Series
@@ -122,27 +122,8 @@ def welch_t_test(a: Sample, b: Sample, alpha: float = 0.05) -> TestResult:
 
 
 def _sample(values: Any, group: str, method: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError) as exc:
-        raise StudyError(f"Sample {group} must hold numbers only: {exc}") from None
-    missing = int(np.isnan(arr).sum())
-    if missing:
-        where = np.flatnonzero(np.isnan(arr))[:5].tolist()
-        raise StudyError(
-            f"Sample {group} holds {missing} missing value(s) (NaN) out of {arr.size} "
-            f"(positions {where}{'...' if missing > 5 else ''}); nothing is dropped silently: "
-            "remove or impute them before testing."
-        )
-    infinite = int(np.isinf(arr).sum())
-    if infinite:
-        raise StudyError(f"Sample {group} holds {infinite} infinite value(s); remove them first.")
-    if arr.size < 2:
-        what = "a t-test" if method in ("welch", "student", "paired") else f"method={method!r}"
-        raise StudyError(
-            f"Sample {group} needs at least 2 observations for {what}; got {arr.size}."
-        )
-    return arr
+    test = "a t-test" if method in ("welch", "student", "paired") else f"method={method!r}"
+    return _as_sample(values, group, test)
 
 
 def _check_pairs(a: Any, b: Any) -> None:

@@ -195,23 +195,27 @@ def _check_counts(successes: Any, n: Any, group: str) -> tuple[int, int]:
     return s, total
 
 
-def _as_sample(values: Any, group: str) -> np.ndarray:
+def _as_sample(values: Any, group: str, test: str = "a t-test") -> np.ndarray:
+    """The values as a float array: numbers only, no NaN (their count and first positions
+    are named), nothing infinite, at least 2 of them for ``test``."""
     try:
         arr = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError) as exc:
         raise StudyError(f"Sample {group} must hold numbers only: {exc}") from None
     missing = int(np.isnan(arr).sum())
     if missing:
+        where = np.flatnonzero(np.isnan(arr))[:5].tolist()
         raise StudyError(
-            f"Sample {group} holds {missing} missing value(s) (NaN) out of {arr.size}; "
-            "nothing is dropped silently: remove or impute them before testing."
+            f"Sample {group} holds {missing} missing value(s) (NaN) out of {arr.size} "
+            f"(positions {where}{'...' if missing > 5 else ''}); nothing is dropped silently: "
+            "remove or impute them before testing."
         )
     infinite = int(np.isinf(arr).sum())
     if infinite:
         raise StudyError(f"Sample {group} holds {infinite} infinite value(s); remove them first.")
     if arr.size < 2:
         raise StudyError(
-            f"Sample {group} needs at least 2 observations for a t-test; got {arr.size}."
+            f"Sample {group} needs at least 2 observations for {test}; got {arr.size}."
         )
     return arr
 
