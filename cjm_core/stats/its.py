@@ -56,6 +56,23 @@ class Effect:
         return {"effect": self.name} | {k: v for k, v in asdict(self).items() if k != "name"}
 
 
+def effects_frame(result: Any, effects: tuple[Effect, ...]) -> pd.DataFrame:
+    """A time-series result as a table: one row per effect, with the method, the periods
+    before and after (``n_pre``, ``n_post``) and alpha."""
+    frame = pd.DataFrame([e.as_row() for e in effects])
+    frame.insert(0, "method", result.method)
+    frame["n_pre"], frame["n_post"] = result.n["pre"], result.n["post"]
+    frame["alpha"] = result.alpha
+    return frame
+
+
+def effects_html(result: Any) -> str:
+    """A time-series result in a notebook: its :func:`effects_frame` and notes."""
+    table = result.to_frame().drop(columns="method")
+    return html_block(result.method, table.to_html(index=False, float_format="{:.4g}".format),
+                      result.notes)  # fmt: skip
+
+
 @dataclass(frozen=True, eq=False)
 class ITSResult(Estimate):
     """Segmented-regression ITS. ``estimate`` (and its CI, p-value, SE) is the level change.
@@ -78,11 +95,7 @@ class ITSResult(Estimate):
 
     def to_frame(self) -> pd.DataFrame:
         """Two rows (level change, slope change) with estimate, CI, p-value and SE."""
-        frame = pd.DataFrame([self.level_change.as_row(), self.slope_change.as_row()])
-        frame.insert(0, "method", self.method)
-        frame["n_pre"], frame["n_post"] = self.n["pre"], self.n["post"]
-        frame["alpha"] = self.alpha
-        return frame
+        return effects_frame(self, (self.level_change, self.slope_change))
 
     def summary(self) -> str:
         pct = f"{1 - self.alpha:.0%}"
@@ -106,12 +119,7 @@ class ITSResult(Estimate):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        table = (
-            self.to_frame()
-            .drop(columns="method")
-            .to_html(index=False, float_format=lambda v: f"{v:.4g}")
-        )
-        return html_block(self.method, table, self.notes)
+        return effects_html(self)
 
     def __repr__(self) -> str:
         return (

@@ -31,8 +31,8 @@ from scipy import special
 from scipy import stats as sps
 
 from ..errors import StudyError
-from .its import Effect
-from .result import Estimate, _check_alpha, html_block
+from .its import Effect, effects_frame, effects_html
+from .result import Estimate, _check_alpha
 from .series_input import as_series, split_at
 
 
@@ -147,11 +147,7 @@ class STSResult(Estimate):
     def to_frame(self) -> pd.DataFrame:
         """Three rows: average, cumulative and relative effect."""
         effects = (self.average_effect, self.cumulative_effect, self.relative_effect)
-        frame = pd.DataFrame([e.as_row() for e in effects])
-        frame.insert(0, "method", self.method)
-        frame["n_pre"], frame["n_post"] = self.n["pre"], self.n["post"]
-        frame["alpha"] = self.alpha
-        return frame
+        return effects_frame(self, effects)
 
     def summary(self) -> str:
         pct = f"{1 - self.alpha:.0%}"
@@ -175,12 +171,7 @@ class STSResult(Estimate):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        table = (
-            self.to_frame()
-            .drop(columns="method")
-            .to_html(index=False, float_format=lambda v: f"{v:.4g}")
-        )
-        return html_block(self.method, table, self.notes)
+        return effects_html(self)
 
     def __repr__(self) -> str:
         return (
