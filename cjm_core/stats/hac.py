@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
 
 def default_lags(n: int) -> int:
@@ -49,6 +48,8 @@ def nw_var_columns(v: np.ndarray, lags: int) -> np.ndarray:
 
 def ar1(phi: float, shocks: np.ndarray) -> np.ndarray:
     """Stationary AR(1) series (unit innovation variance) along axis 0."""
+    from scipy import signal  # imported here: scipy.signal is slow to import
+
     e = np.array(shocks.T, dtype=float, order="C")
     e[..., 0] /= math.sqrt(1 - phi**2)
     return signal.lfilter([1.0], [1.0, -phi], e, axis=-1).T
