@@ -61,7 +61,10 @@ def key_aggregates(
     x = (pos * (n_codes + 1) + code) % P  # (pos, code) -> x: one to one
     out = {}
     for i, m in enumerate(MIX):
-        out[f"_s{i + 1}"] = mix(x, *m).sum(where=take).cast("int64").fill_null(0)
+        # summed as float64: exact (each term < 2**31, so any journey under 2**22 steps stays
+        # below 2**53) and far cheaper than DuckDB's 128-bit sum of int64
+        total = mix(x, *m).cast("float64").sum(where=take)
+        out[f"_s{i + 1}"] = total.cast("int64").fill_null(0)
     for k in range(1, TIE_STEPS + 1):
         first = pos == k if take is None else take & (pos == k)
         out[f"_c{k}"] = code.max(where=first).fill_null(0)
