@@ -55,6 +55,10 @@ class Touchpoint:
     """A place where the company meets the customer.
 
     ``kind`` is one of ``digital``, ``physical`` or ``assisted`` (a person helps).
+    ``target_s`` (optional) is its service level in seconds: a visit whose ``duration_s``
+    (the wait, or the time taken) is longer counts as a pain (see
+    :func:`cjm_core.pain_points`); ``effort`` (optional, 1 easy .. 5 hard) is how hard it
+    is to improve, for the impact-effort matrix.
     """
 
     id: str
@@ -63,6 +67,8 @@ class Touchpoint:
     stage: str
     kind: str
     description: str = ""
+    target_s: float | None = None
+    effort: float | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,8 @@ class JourneyCatalog:
                 row.pop("order", None)
                 if isinstance(item, Persona):
                     row["traits"] = dict(item.traits)
+                if isinstance(item, Touchpoint):  # optional service level and effort
+                    row = {k: v for k, v in row.items() if v is not None}
                 rows.append(row)
             out[section] = rows
         return out
@@ -280,6 +288,10 @@ def _lookup(items: Iterable, item_id: str, what: str):
     raise CatalogError(f"No {what} with id {item_id!r} in the catalog; known: {known}.")
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _check(cat: JourneyCatalog) -> list[str]:
     problems: list[str] = []
     for section in _FIELDS:
@@ -308,6 +320,11 @@ def _check(cat: JourneyCatalog) -> list[str]:
                 f"touchpoint {t.id!r} has unknown kind {t.kind!r}; "
                 f"expected one of {', '.join(TOUCHPOINT_KINDS)}"
             )
+        target_ok = t.target_s is None or (_number(t.target_s) and t.target_s > 0)
+        if not target_ok:
+            problems.append(f"touchpoint {t.id!r} has target_s {t.target_s!r}; expected seconds > 0")
+        if t.effort is not None and not (_number(t.effort) and 1 <= t.effort <= 5):
+            problems.append(f"touchpoint {t.id!r} has effort {t.effort!r}; expected 1 to 5")
     for m in cat.metrics:
         if not (isinstance(m.min, int | float) and isinstance(m.max, int | float)):
             problems.append(f"metric {m.id!r} needs numeric min and max")

@@ -113,3 +113,16 @@ def test_catalog_can_override_a_standard_metric(catalog_dict):
     cat = JourneyCatalog.from_dict(catalog_dict)
     assert cat.metric("csat").max == 10
     assert [m.id for m in cat.all_metrics] == ["nps", "ces", "csat"]
+
+
+def test_touchpoint_service_level_and_effort_are_optional_and_checked(catalog):
+    data = catalog.to_dict()
+    assert "target_s" not in data["touchpoints"][0]  # omitted when not set
+    data["touchpoints"][0].update(target_s=120, effort=2)
+    again = JourneyCatalog.from_dict(data)
+    assert (again.touchpoints[0].target_s, again.touchpoints[0].effort) == (120, 2)
+    assert again.to_dict()["touchpoints"][0]["target_s"] == 120
+    data["touchpoints"][0].update(target_s=-5, effort=9)
+    with pytest.raises(CatalogError, match=r"2 problem\(s\)") as info:
+        JourneyCatalog.from_dict(data)
+    assert "target_s -5" in str(info.value) and "effort 9" in str(info.value)

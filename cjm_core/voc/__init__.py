@@ -1,0 +1,1 @@
+"""Voice of the customer: survey metrics, feedback linked to journeys, comments, key drivers."""
