@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .breakdown import GroupedResult, by_group
 from .bundle import DataBundle, load_bundle, validate_data_dir
 from .engine import Engine, duckdb_engine, get_engine, spark_engine, spark_session, use_engine
 from .errors import (
@@ -42,6 +43,17 @@ from .funnels import funnel
 from .journeys import Journeys, build_journeys
 from .kpis import TouchpointKPIs, touchpoint_kpis
 from .model import Channel, JourneyCatalog, Metric, Persona, Stage, Touchpoint
+from .moments import MomentsOfTruth, moments_of_truth
+from .pain_points import PainPoints, pain_points
+from .personas import (
+    ArchetypeMatch,
+    PersonaCards,
+    PersonaModel,
+    customer_features,
+    find_personas,
+    match_archetypes,
+    persona_cards,
+)
 from .plugins import get_registry, hookimpl, make_plugin_manager, registry_with
 from .prepared import PreparedEvents, prepare_events
 from .record import read_records, record
@@ -90,6 +102,23 @@ from .study_report import StudyResult
 from .study_spec import BeforeAfterStudy
 from .transitions import Transitions, transitions
 from .variants import PathVariants, path_variants
+from .voc import (
+    CommentTopics,
+    KeyDrivers,
+    LinkedFeedback,
+    ScoreTrend,
+    SentimentAgreement,
+    SurveyMetrics,
+    comment_sentiment,
+    comment_topics,
+    compare_scores,
+    driver_table,
+    key_drivers,
+    link_feedback,
+    score_trend,
+    sentiment_agreement,
+    survey_metrics,
+)
 
 try:
     __version__ = version("cjm-core")
@@ -97,6 +126,7 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 __all__ = [
+    "ArchetypeMatch",
     "BaconResult",
     "BeforeAfterResult",
     "BeforeAfterStudy",
@@ -105,6 +135,7 @@ __all__ = [
     "ChiSquareResult",
     "CjmError",
     "ColumnTypeError",
+    "CommentTopics",
     "Connector",
     "ConnectorError",
     "DataBundle",
@@ -115,20 +146,27 @@ __all__ = [
     "EmptyTableError",
     "Engine",
     "EventStudyResult",
-    "ITSResult",
     "Funnel",
     "FunnelResult",
+    "GroupedResult",
+    "ITSResult",
     "JourneyCatalog",
     "Journeys",
     "KPI",
+    "KeyDrivers",
+    "LinkedFeedback",
     "Loops",
     "Metric",
     "MissingColumnError",
     "MissingValueError",
+    "MomentsOfTruth",
     "NaiveTimestampError",
     "NotebookSpec",
+    "PainPoints",
     "PathVariants",
     "Persona",
+    "PersonaCards",
+    "PersonaModel",
     "PluginError",
     "PluginFailure",
     "PluginInfo",
@@ -139,14 +177,17 @@ __all__ = [
     "RepeatContacts",
     "RepeatPurchase",
     "Retention",
-    "ScoreRangeError",
     "STSResult",
+    "ScoreRangeError",
     "ScoreResult",
+    "ScoreTrend",
+    "SentimentAgreement",
     "Stage",
     "StaggeredAdoptionWarning",
     "StudyError",
     "StudyResult",
     "StudyRun",
+    "SurveyMetrics",
     "SyntheticData",
     "Template",
     "TemplateNotFoundError",
@@ -163,30 +204,42 @@ __all__ = [
     "bacon_decomposition",
     "before_after",
     "build_journeys",
+    "by_group",
     "ces",
     "chi_square",
+    "comment_sentiment",
+    "comment_topics",
     "compare_means",
+    "compare_scores",
     "csat",
+    "customer_features",
     "diff_in_diff",
+    "driver_table",
     "drop_off",
     "duckdb_engine",
     "event_study",
-    "interrupted_time_series",
+    "find_personas",
     "funnel",
     "get_engine",
     "get_registry",
     "hookimpl",
+    "interrupted_time_series",
+    "key_drivers",
+    "link_feedback",
     "list_parameters",
     "load_bundle",
     "loops",
     "make_plugin_manager",
+    "match_archetypes",
     "minimum_detectable_effect",
+    "moments_of_truth",
     "nps",
     "nps_difference",
+    "pain_points",
     "path_variants",
+    "persona_cards",
     "power_means",
     "power_two_proportions",
-    "structural_time_series",
     "prepare_events",
     "read_records",
     "read_truth",
@@ -196,8 +249,12 @@ __all__ = [
     "repeat_purchase",
     "retention",
     "run_study",
+    "score_trend",
+    "sentiment_agreement",
     "spark_engine",
     "spark_session",
+    "structural_time_series",
+    "survey_metrics",
     "touchpoint_kpis",
     "transitions",
     "two_proportions",

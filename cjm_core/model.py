@@ -322,7 +322,9 @@ def _check(cat: JourneyCatalog) -> list[str]:
             )
         target_ok = t.target_s is None or (_number(t.target_s) and t.target_s > 0)
         if not target_ok:
-            problems.append(f"touchpoint {t.id!r} has target_s {t.target_s!r}; expected seconds > 0")
+            problems.append(
+                f"touchpoint {t.id!r} has target_s {t.target_s!r}; expected seconds > 0"
+            )
         if t.effort is not None and not (_number(t.effort) and 1 <= t.effort <= 5):
             problems.append(f"touchpoint {t.id!r} has effort {t.effort!r}; expected 1 to 5")
     for m in cat.metrics:

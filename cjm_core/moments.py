@@ -52,8 +52,9 @@ class MomentsOfTruth(AnalysisResult):
         fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(t), 2) + 1.2))
         colours = ["#c44e52" if m else "#8c8c8c" for m in t["moment_of_truth"]]
         ax.barh(t["touchpoint"], t["difference"], color=colours)
-        ax.errorbar(t["difference"], t["touchpoint"], xerr=[t["difference"] - t["ci_low"],
-                    t["ci_high"] - t["difference"]], fmt="none", ecolor="black", capsize=3)  # fmt: skip
+        whiskers = [t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]
+        ax.errorbar(t["difference"], t["touchpoint"], xerr=whiskers, fmt="none", ecolor="black",
+                    capsize=3)  # fmt: skip
         ax.axvline(0, color="black", lw=0.8)
         ax.invert_yaxis()
         ax.set_xlabel("conversion rate: good minus bad experience at the touchpoint")

@@ -94,7 +94,7 @@ def pain_points(
         members = set(part["customer_id"])
         found = (
             drop_off_rows(part, catalog, alpha)
-            + loop_rows(part)
+            + loop_rows(part, alpha)
             + repeat_rows(part, assisted, limit)
             + duration_rows(part, levels)
             + score_rows(answers[answers["customer_id"].isin(members)], reach, alpha)
@@ -129,7 +129,9 @@ def _groups(jf, by, customers, groups, notes) -> pd.Series:
     elif by in jf.columns:
         values = jf[by]
     elif customers is not None and by in customers.columns:
-        values = jf["customer_id"].map(customers.set_index(customers["customer_id"].astype(str))[by])
+        values = jf["customer_id"].map(
+            customers.set_index(customers["customer_id"].astype(str))[by]
+        )
     else:
         raise CjmError(
             f"Cannot break pain points down by {by!r}: not an events column, and customers= "

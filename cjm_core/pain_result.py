@@ -51,8 +51,11 @@ class PainPoints(AnalysisResult):
         pivot = (
             ev[ev["customers_affected"] > 0]
             .pivot_table(index=keys, columns="signal", values="customers_affected", aggfunc="sum")
-            .reindex(pd.MultiIndex.from_frame(head[keys] if "group" in head else
-                                              head.assign(group="all")[keys]))  # fmt: skip
+            .reindex(
+                pd.MultiIndex.from_frame(
+                    head[keys] if "group" in head else head.assign(group="all")[keys]
+                )
+            )  # fmt: skip
             .fillna(0)
         )
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(head) + 1.5))
@@ -65,7 +68,10 @@ class PainPoints(AnalysisResult):
         ax.invert_yaxis()
         ax.set_xlabel("customers affected (summed over signals)")
         ax.set_title("Pain points ranked by impact", fontsize=10)
-        ax.legend(fontsize=8, loc="lower right")
+        if len(pivot.columns):
+            ax.legend(fontsize=8, loc="lower right")
+        else:
+            ax.text(0.5, 0.5, "no signal stands out", ha="center", transform=ax.transAxes)
         fig.tight_layout()
         return fig
 
@@ -96,8 +102,10 @@ class PainPoints(AnalysisResult):
 
 def _label(row: pd.Series) -> str:
     group = row.get("group")
-    return f"{row['touchpoint']} ({group})" if isinstance(group, str) and group != "all" else str(
-        row["touchpoint"]
+    return (
+        f"{row['touchpoint']} ({group})"
+        if isinstance(group, str) and group != "all"
+        else str(row["touchpoint"])
     )
 
 

@@ -5,7 +5,7 @@ Each signal counts the customers it affects at a touchpoint, beyond what is norm
 - ``drop_off``: journeys ending at the touchpoint without a conversion, above the pooled exit
   rate of the touchpoints of its stage (of all touchpoints without a catalog);
 - ``loops``: conversions lost by journeys that revisit the touchpoint (their conversion rate
-  below that of journeys passing it once), counted when positive;
+  below that of journeys passing it once, one-sided two-proportion z-test);
 - ``repeat_contacts``: customers contacting an assisted touchpoint twice within ``within``;
 - ``long_duration``: customers with a visit longer than the touchpoint's service level
   (``target_s`` in the catalog or ``targets=``; assisted touchpoints default to
@@ -69,20 +69,31 @@ def drop_off_rows(jf: pd.DataFrame, catalog: JourneyCatalog | None, alpha: float
     return rows
 
 
-def loop_rows(jf: pd.DataFrame) -> list[dict]:
-    per = jf.groupby(["customer_id", "journey", "touchpoint"]).agg(
-        visits=("step", "size"), converted=("converted", "first")
-    ).reset_index()
+def loop_rows(jf: pd.DataFrame, alpha: float) -> list[dict]:
+    per = (
+        jf.groupby(["customer_id", "journey", "touchpoint"])
+        .agg(visits=("step", "size"), converted=("converted", "first"))
+        .reset_index()
+    )
     rows = []
     for tp, part in per.groupby("touchpoint"):
         loop = part["visits"] >= 2
-        if not loop.any() or loop.all():
+        n_loop, n_once = int(loop.sum()), int((~loop).sum())
+        if not n_loop or not n_once:
             continue
-        c_loop, c_once = part.loc[loop, "converted"].mean(), part.loc[~loop, "converted"].mean()
-        lost = max(c_once - c_loop, 0.0) * int(loop.sum())
+        k_loop, k_once = (
+            int(part.loc[loop, "converted"].sum()),
+            int(part.loc[~loop, "converted"].sum()),
+        )
+        c_loop, c_once = k_loop / n_loop, k_once / n_once
+        pooled = (k_loop + k_once) / (n_loop + n_once)
+        se = math.sqrt(pooled * (1 - pooled) * (1 / n_loop + 1 / n_once))
+        p = float(sps.norm.sf((c_once - c_loop) / se)) if se > 0 else math.nan
+        lost = (c_once - c_loop) * n_loop if (c_once > c_loop and p < alpha) else 0.0
         rows.append(_row(
-            tp, "loops", "journeys revisiting it", float(loop.mean()), math.nan, math.nan, lost,
-            lost, f"{int(loop.sum()):,} journeys revisit it; they convert {c_loop:.0%} vs "
+            tp, "loops", "conversion of journeys revisiting it (baseline: passing once)",
+            c_loop, c_once, p, lost,
+            lost, f"{n_loop:,} journeys revisit it; they convert {c_loop:.0%} vs "
             f"{c_once:.0%} when passing once",
         ))  # fmt: skip
     return rows

@@ -235,8 +235,9 @@ def template_defaults(
 
 
 def _resolve_data_dir(given: dict[str, Any], effective: dict[str, Any]) -> Path | None:
-    """Make ``data_dir`` absolute (workspace-relative) and check that it exists."""
-    if effective.get("data_dir") in (None, ""):
+    """Make ``data_dir`` absolute (workspace-relative) and check that it exists (not when
+    the study reads through a ``connector`` instead)."""
+    if effective.get("data_dir") in (None, "") or effective.get("connector"):
         return None
     data_dir = Path(str(effective["data_dir"])).expanduser()
     if not data_dir.is_absolute():

@@ -44,7 +44,9 @@ def test_each_rule_and_reason_on_a_hand_made_log():
         ["a#2", "branch", "last_event"],  # journeys cut by gap: its journey_id is not used
     ]
     assert out["reason"].tolist()[3:6] == [
-        REASONS["outside_window"], REASONS["touchpoint_not_visited"], REASONS["no_events"],
+        REASONS["outside_window"],
+        REASONS["touchpoint_not_visited"],
+        REASONS["no_events"],
     ]
     assert out.loc[0, "lag_s"] == 110 * 60
 
@@ -54,8 +56,11 @@ def test_given_journey_ids_link_first_and_counts_add_up():
     fb.loc[1, "journey_id"] = "j2"
     r = link_feedback(fb, _events(), window="7D")  # gap None: the events' own journey ids
     out = r.to_frame()
-    assert out.loc[1, ["journey", "linked_touchpoint", "link"]].tolist() == ["j2", "branch",
-                                                                            "journey_id"]
+    assert out.loc[1, ["journey", "linked_touchpoint", "link"]].tolist() == [
+        "j2",
+        "branch",
+        "journey_id",
+    ]
     assert out.loc[0, "journey"] == "j1"
     assert out.loc[6, ["link", "reason"]].tolist() == ["unlinked", REASONS["unknown_journey"]]
     counts = r.counts

@@ -20,7 +20,9 @@ def _fb(scores, metric="nps", **cols):
 
 
 def test_nps_per_group_has_the_proper_variance():
-    fb = _fb([10, 9, 9, 8, 7, 6, 3, 10, 9, 5] + [10, 10, 0, 0], touchpoint=["web"] * 10 + ["call"] * 4)
+    fb = _fb(
+        [10, 9, 9, 8, 7, 6, 3, 10, 9, 5] + [10, 10, 0, 0], touchpoint=["web"] * 10 + ["call"] * 4
+    )
     t = survey_metrics(fb, "nps", by="touchpoint").to_frame().set_index("touchpoint")
     web = t.loc["web"]
     # 5 promoters, 3 detractors of 10: NPS 20; variance of +1/0/-1 scores .5+.3-.2**2 = .76

@@ -3,8 +3,8 @@
 Rules, in order (the first that applies wins; ``link`` says which):
 
 1. ``"journey_id"``: the answer carries a journey_id that is one of the customer's journeys
-   (when journeys are the events' own ids: ``gap=None`` and a journey_id column); its touchpoint is the answer's touchpoint, else the journey's last
-   touchpoint before the answer.
+   (when journeys are the events' own ids: ``gap=None`` and a journey_id column); its
+   touchpoint is the answer's touchpoint, else the journey's last touchpoint before it.
 2. ``"touchpoint"``: the answer names a touchpoint: the customer's latest event at that
    touchpoint at or before the answer, at most ``window`` earlier.
 3. ``"last_event"``: no touchpoint: the customer's latest event at or before the answer,
@@ -26,8 +26,8 @@ Example::
     ...                                  "2024-01-02 00:00"], utc=True),
     ...     "touchpoint": [None, None, "web"]})
     >>> linked = link_feedback(fb, ev, window="7D").to_frame()
-    >>> linked[["customer_id", "journey", "linked_touchpoint", "link"]].values.tolist()
-    [['a', 'a#1', 'call', 'last_event'], ['b', None, None, 'unlinked'], ['c', None, None, 'unlinked']]
+    >>> linked[["journey", "linked_touchpoint", "link"]].values.tolist()
+    [['a#1', 'call', 'last_event'], [None, None, 'unlinked'], [None, None, 'unlinked']]
 """
 
 from __future__ import annotations
@@ -185,8 +185,14 @@ def _by_journey_id(out: pd.DataFrame, fb: pd.DataFrame, ev: pd.DataFrame, ts: pd
     if len(hit):
         sub = fb.loc[hit]
         by = ["customer_id", "given_id"]
-        asks = pd.DataFrame({"_row": hit, "timestamp": ts[hit], "customer_id":
-                             sub["customer_id"], "given_id": sub["journey_id"].astype(str)})
+        asks = pd.DataFrame(
+            {
+                "_row": hit,
+                "timestamp": ts[hit],
+                "customer_id": sub["customer_id"],
+                "given_id": sub["journey_id"].astype(str),
+            }
+        )
         last = pd.merge_asof(
             _keys(asks, by).sort_values("timestamp"),
             _keys(ev.assign(event_time=ev["timestamp"]).drop(columns="journey"), by),

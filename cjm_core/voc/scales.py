@@ -74,9 +74,7 @@ def check_scores(feedback: pd.DataFrame, scale: Metric) -> pd.DataFrame:
     rows = feedback[feedback["metric"] == scale.id]
     if rows.empty:
         present = sorted(feedback["metric"].dropna().astype(str).unique())
-        raise CjmError(
-            f"feedback has no {scale.id!r} answers; metrics present: {present}."
-        )
+        raise CjmError(f"feedback has no {scale.id!r} answers; metrics present: {present}.")
     score = pd.to_numeric(rows["score"], errors="coerce")
     bad = score.isna() | (score < scale.min) | (score > scale.max)
     if scale.integer:

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from ..errors import CjmError
 from ..model import JourneyCatalog
@@ -215,6 +214,8 @@ def score_trend(
     table = survey_metrics(
         feedback, metric, period=period, catalog=catalog, alpha=alpha, min_answers=min_answers
     ).to_frame()
+    import statsmodels.api as sm  # here: importing it costs 0.4 s
+
     fit = table[(~table["too_few"]) & (table["std_error"] > 0)]
     notes = []
     info: dict[str, Any] = {"metric": metric, "period": period}

@@ -15,7 +15,7 @@ def plot_metrics(result: Any, trend: float | None = None, ax: Any = None):
     if "period" in table.columns:
         groups = [c for c in table.columns if c not in _VALUE_COLUMNS and c != "period"]
         fig, ax = _axes(ax, (8, 4))
-        for key, part in (table.groupby(groups) if groups else [((), table)]):
+        for key, part in table.groupby(groups) if groups else [((), table)]:
             label = " / ".join(map(str, key if isinstance(key, tuple) else (key,))) or metric
             ax.plot(part["period"], part["estimate"], marker="o", label=label)
             ax.fill_between(part["period"], part["ci_low"], part["ci_high"], alpha=0.2)
