@@ -145,7 +145,9 @@ def _groups(jf, by, customers, groups, notes) -> pd.Series:
 
 
 def _feedback(feedback, events, jf, window, negative, catalog, engine, notes):
-    empty = pd.DataFrame(columns=["customer_id", "touchpoint", "metric", "low", "negative"])
+    empty = pd.DataFrame(
+        columns=["customer_id", "touchpoint", "metric", "low", "negative", "topic"]
+    )
     if feedback is None or len(feedback) == 0:
         return empty, empty
     linked = link_feedback(feedback, events, window=window, engine=engine).to_frame()
@@ -172,7 +174,25 @@ def _feedback(feedback, events, jf, window, negative, catalog, engine, notes):
         comments["negative"] = negative.reindex(comments.index).fillna(False).astype(bool)
     else:
         comments["negative"] = _sentiment_negative(comments, notes)
-    return answers, comments[["customer_id", "touchpoint", "negative"]]
+    comments["topic"] = _topic_labels(comments, notes)
+    return answers, comments[["customer_id", "touchpoint", "negative", "topic"]]
+
+
+def _topic_labels(comments: pd.DataFrame, notes: list[str]) -> pd.Series:
+    """The topic (top terms) of each negative comment, when there are enough to find them."""
+    from .voc.topics import comment_topics
+
+    labels = pd.Series(None, index=comments.index, dtype=object)
+    if int(comments["negative"].sum()) < 30:
+        return labels
+    try:
+        found = comment_topics(comments, negative=comments["negative"])
+    except CjmError as error:  # too few or too uniform comments for topics
+        notes.append(f"no topics of negative comments: {error}")
+        return labels
+    names = found.to_frame().set_index("topic")["label"]
+    assigned = found.assignments["topic"]
+    return labels.fillna(assigned[assigned > 0].map(names))
 
 
 def _sentiment_negative(comments: pd.DataFrame, notes: list[str]) -> pd.Series:

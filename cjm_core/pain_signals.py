@@ -12,7 +12,8 @@ Each signal counts the customers it affects at a touchpoint, beyond what is norm
   ``wait_target_s``);
 - ``low_<metric>``: dissatisfied answers (CSAT 1-2, CES 1-3, NPS 0-6, a rating in its bottom
   two points) above the pooled share of all touchpoints: reach x excess share;
-- ``negative_comments``: negative comments above the pooled share: reach x excess share.
+- ``negative_comments``: negative comments above the pooled share: reach x excess share
+  (the detail names the most frequent topic of the touchpoint's negative comments).
 
 Excess shares count only when a one-sided z-test against the pooled share gives
 ``p < alpha``; the row keeps the rate, the baseline and the p-value either way.
@@ -157,10 +158,12 @@ def comment_rows(comments: pd.DataFrame, reach: pd.Series, alpha: float) -> list
     for tp, sub in comments.groupby("touchpoint"):
         n, k = len(sub), int(sub["negative"].sum())
         ex, p = excess(k, n, base, alpha)
+        topics = sub.loc[sub["negative"], "topic"].dropna() if "topic" in sub else ()
+        about = f", mostly about '{topics.mode().iloc[0]}'" if len(topics) else ""
         rows.append(_row(
             tp, "negative_comments", "negative comments", k / n, base, p,
             int(reach.get(tp, 0)) * ex, 0.0,
-            f"{k / n:.0%} of {n:,} comments negative vs {base:.0%} overall",
+            f"{k / n:.0%} of {n:,} comments negative vs {base:.0%} overall{about}",
         ))  # fmt: skip
     return rows
 

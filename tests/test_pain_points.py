@@ -77,9 +77,14 @@ def test_the_planted_problem_ranks_first(template):
     data = gen.generate(customers=1500, seed=11)
     ev, fb = data.tables["events"], data.tables["feedback"]
     planted = data.truth["intervention"]["touchpoint"]
-    ranked = pain_points(ev, fb, catalog=gen.catalog()).to_frame()
+    r = pain_points(ev, fb, catalog=gen.catalog())
+    ranked = r.to_frame()
     assert ranked.loc[0, "touchpoint"] == planted
     assert ranked.loc[0, "signals"] >= 1 and ranked.loc[0, "impact_score"] == 100
+    if template == "banking":  # long waits and repeat calls
+        assert {"long_duration", "repeat_contacts"} <= set(
+            r.evidence.query("touchpoint == @planted and customers_affected > 0")["signal"]
+        )
     when = pd.Timestamp(data.truth["intervention"]["date"], tz="UTC")
     before = pain_points(ev[ev["timestamp"] < when], fb[fb["timestamp"] < when],
                          catalog=gen.catalog()).to_frame()  # fmt: skip
@@ -108,3 +113,22 @@ def test_moments_of_truth_on_a_hand_made_log():
     assert call["conversion_good"] == pytest.approx(0.6)
     assert call["difference"] == pytest.approx(0.5) and call["moment_of_truth"]
     assert m.loc[0, "touchpoint"] == "call"
+
+
+def test_negative_comments_name_their_most_frequent_topic():
+    from cjm_core.pain_signals import comment_rows
+
+    comments = pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(40)],
+        "touchpoint": ["call"] * 20 + ["web"] * 20,
+        "negative": [True] * 16 + [False] * 4 + [True] * 4 + [False] * 16,
+        "topic": ["hold, wait"] * 12 + ["fees"] * 4 + [None] * 4 + ["slow page"] * 4
+        + [None] * 16,
+    })  # fmt: skip
+    rows = {r["touchpoint"]: r for r in comment_rows(comments, pd.Series({"call": 50, "web": 80}),
+                                                     0.05)}  # fmt: skip
+    call = rows["call"]
+    assert call["rate"] == 0.8 and call["baseline"] == 0.5
+    assert call["customers_affected"] == pytest.approx(50 * 0.3)
+    assert call["detail"] == "80% of 20 comments negative vs 50% overall, mostly about 'hold, wait'"
+    assert rows["web"]["customers_affected"] == 0

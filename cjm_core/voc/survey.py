@@ -218,7 +218,7 @@ def score_trend(
 
     fit = table[(~table["too_few"]) & (table["std_error"] > 0)]
     notes = []
-    info: dict[str, Any] = {"metric": metric, "period": period}
+    info: dict[str, Any] = {"metric": metric, "period": period, "headline": headline_of(metric)}
     skipped = len(table) - len(fit)
     if skipped:
         notes.append(f"{skipped} period(s) left out of the trend fit (too few answers or SE 0)")
