@@ -60,10 +60,7 @@ class OnEngine:
     tp_mask: bool = True  # False: _tp is text
 
     def frame(self, limit: int | None = None) -> pd.DataFrame:
-        from .path_keys import KEY_COLUMNS  # path keys kept for path_variants stay here
-
-        table = self.table.drop(*[c for c in KEY_COLUMNS if c in self.table.columns])
-        expr = table.order_by([ibis.asc(c, nulls_first=False) for c in ORDER])
+        expr = self.table.order_by([ibis.asc(c, nulls_first=False) for c in ORDER])
         if limit is not None:
             expr = expr.limit(limit)
         tps = self.touchpoints if self.tp_mask else None

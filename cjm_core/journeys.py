@@ -123,9 +123,7 @@ def build_journeys(
         sets = {"_tp": bit_or(_bit(j._tp))}
         if s.channels is not None:
             sets["_ch"] = bit_or(_bit(j._ch))
-    keys = _path_keys(events, s, many)
     per_journey = j.group_by(["customer_id", "journey_id"]).agg(
-        **keys,
         _start=j[US].min(),
         _end=j[US].max(),
         n_events=j[SEQ].count(),
@@ -141,32 +139,7 @@ def build_journeys(
             p = p.mutate(_ch=_channel_mask(p._tp, s.touchpoints, channel_of, channels))
         per_journey = p.mutate(_ntp=bit_count(p._tp), _nch=bit_count(p._ch))
     kept = keep_on_engine(eng, per_journey, s.touchpoints, None if many else channels, not many)
-    if keys:  # path_variants on the same prepared events reads its keys from this table
-        events.journeys = kept
     return Journeys(kept, notes, **info)
-
-
-def _path_keys(events: Any, s: Sessions, many: bool) -> dict[str, ibis.Value]:
-    """For prepared events, the default path keys of each journey (touchpoint steps, as
-    :func:`cjm_core.path_variants` computes them), so that it can reuse this table."""
-    from .path_keys import key_aggregates
-    from .prepared import PreparedEvents
-
-    if many or not isinstance(events, PreparedEvents) or s is not events.sessions:
-        return {}
-    codes, _ = session_codes(s)
-    if not identity_codes(s, codes):
-        return {}
-    j = s.table  # the step code of an event is its touchpoint code
-    return key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), len(codes.labels), None)
-
-
-def identity_codes(s: Sessions, codes: StepCodes) -> bool:
-    """Whether the path step codes of touchpoints are the session's own codes."""
-    if codes.source != "touchpoint" or codes.missing_code not in (None, 0):
-        return False
-    code_of = dict(zip(codes.counts["touchpoint"], codes.counts["code"], strict=True))
-    return all(code_of.get(tp) == i + 1 for i, tp in enumerate(s.touchpoints))
 
 
 def _bit(code: ibis.IntegerValue) -> ibis.IntegerValue:

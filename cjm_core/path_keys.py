@@ -26,8 +26,6 @@ MASK = 2**31 - 1  # values stay in 31 bits: a product of two is under 2**62
 #: two independent hash rounds: (multiplier, multiplier, seed), each below 2**31
 MIX = ((0x45D9F3B, 0x2C1B3C6D, 0x5BD1E995), (0x119DE1F3, 0x2F2D8A5B, 0x3C6EF372))
 TIE_STEPS = 3  # ties in counts at the cut-off: first steps in alphabetical order decide
-#: the per-journey columns of :func:`key_aggregates`
-KEY_COLUMNS = ("_s1", "_s2", *(f"_c{k}" for k in range(1, TIE_STEPS + 1)))
 
 
 def mix(x: ibis.IntegerValue, a: int, b: int, seed: int) -> ibis.IntegerValue:

@@ -62,8 +62,6 @@ class PreparedEvents:
     sessions: Any  # cjm_core.sessions.Sessions, its table materialised
     gap: Any
     split_on_conversion: bool
-    #: the journey table of build_journeys on these events (with path keys), once built
-    journeys: Any = field(default=None, repr=False)
     _finalizer: Any = field(default=None, repr=False)
 
     def __repr__(self) -> str:

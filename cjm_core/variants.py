@@ -33,7 +33,7 @@ import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
 from .errors import CjmError
-from .journeys import StepCodes, apply_codes, identity_codes, session_codes
+from .journeys import StepCodes, apply_codes, session_codes
 from .model import JourneyCatalog
 from .path_keys import TIE_STEPS, key_aggregates
 from .prepared import PreparedEvents
@@ -159,9 +159,7 @@ def path_variants(
             )
     anchor_code = ses.tp_code().get(anchor) if anchor is not None else None
     plan = _Plan(codes, collapse_repeats, max_length, before, after, anchor_code)
-    reused = _kept_journeys(events, ses, codes, plan, aliases, min_share)
-    per_journey = reused if reused is not None else plan.journeys(coded)
-    buckets = eng.execute(_buckets(per_journey, top, anchor is not None), ["_bucket"])
+    buckets = eng.execute(_buckets(plan.journeys(coded), top, anchor is not None), ["_bucket"])
     shown = buckets[buckets["_bucket"].between(1, top)]
     paths = {}
     if len(shown):
@@ -254,25 +252,6 @@ class _Plan:
 
 
 _KEY = ["_len", "_trunc", "_s1", "_s2"]
-
-
-def _kept_journeys(events, ses, codes, plan: _Plan, aliases, min_share) -> ibis.Table | None:
-    """The per-journey keys build_journeys kept for these prepared events, when the path
-    options are the defaults (touchpoint steps, no cleaning, no anchor); else None."""
-    kept = getattr(events, "journeys", None) if isinstance(events, PreparedEvents) else None
-    default = not (plan.collapse or plan.max_length or plan.anchor_code or plan.before
-                   or plan.after or aliases or min_share)  # fmt: skip
-    if kept is None or not default or ses is not events.sessions or codes.level != "touchpoint":
-        return None
-    if "_s1" not in kept.table.columns or not identity_codes(ses, codes):
-        return None
-    t = kept.table
-    return t.select(
-        "customer_id", "journey_id", *[c for c in t.columns if c.startswith(("_s", "_c"))
-                                       and c[2:].isdigit()],  # fmt: skip
-        _n=t.n_events, _conv=t.converted.cast("int64"), _dur=t._end - t._start,
-        _len=t.n_events.cast("int64"), _trunc=ibis.literal(False),
-    )  # fmt: skip
 
 
 def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:

@@ -193,31 +193,3 @@ def test_empty_log_one_event_and_bad_input():
     assert transitions(one).to_frame()["count"].sum() == 2  # (start) > tp > (end)
     with pytest.raises(MissingColumnError, match="touchpoint"):
         prepare_events(events.drop(columns="touchpoint"))
-
-
-@pytest.mark.parametrize("on", ["duckdb", "spark"])
-def test_path_variants_reuse_the_keys_build_journeys_kept(on, monkeypatch, tmp_path, request):
-    import importlib
-
-    variants = importlib.import_module("cjm_core.variants")
-    engine = request.getfixturevalue("spark_engine") if on == "spark" else duckdb_engine()
-    path = tmp_path / "events.parquet"
-    random_log(seed=9).to_parquet(path)
-    calls = []
-    journeys_of = variants._Plan.journeys
-    monkeypatch.setattr(variants._Plan, "journeys",
-                        lambda self, t: calls.append(1) or journeys_of(self, t))  # fmt: skip
-    prepared = prepare_events(str(path), gap="30min", engine=engine)
-    fresh = path_variants(prepared, gap="30min", top=6)
-    assert len(calls) == 2  # every journey's key, then the few representatives' paths
-    build_journeys(prepared)
-    assert prepared.journeys is not None and "_s1" in prepared.journeys.table.columns
-    calls.clear()
-    reused = path_variants(prepared, gap="30min", top=6)
-    assert len(calls) == 1  # only the representatives: the keys came from the journeys
-    assert_identical(reused, fresh)
-    cleaned = path_variants(prepared, gap="30min", top=6, collapse_repeats=True)
-    assert len(calls) == 3  # other options: keys computed again
-    assert_identical(cleaned, path_variants(str(path), gap="30min", top=6,
-                                            collapse_repeats=True, engine=engine))  # fmt: skip
-    assert "_s1" not in build_journeys(prepared).to_frame().columns
