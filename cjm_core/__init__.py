@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .batch import BatchResult, run_batch
 from .breakdown import GroupedResult, by_group
 from .bundle import DataBundle, load_bundle, validate_data_dir
 from .engine import Engine, duckdb_engine, get_engine, spark_engine, spark_session, use_engine
@@ -58,6 +59,7 @@ from .plugins import get_registry, hookimpl, make_plugin_manager, registry_with
 from .prepared import PreparedEvents, prepare_events
 from .record import read_records, record
 from .registry import PluginFailure, PluginInfo, Registry
+from .reports_index import write_index
 from .retention import RepeatPurchase, Retention, repeat_purchase, retention
 from .runner import StudyRun, list_parameters, run_study
 from .schema import (
@@ -128,6 +130,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "ArchetypeMatch",
     "BaconResult",
+    "BatchResult",
     "BeforeAfterResult",
     "BeforeAfterStudy",
     "CatalogError",
@@ -248,6 +251,7 @@ __all__ = [
     "repeat_contacts",
     "repeat_purchase",
     "retention",
+    "run_batch",
     "run_study",
     "score_trend",
     "sentiment_agreement",
@@ -265,4 +269,5 @@ __all__ = [
     "validate_events",
     "validate_feedback",
     "welch_t_test",
+    "write_index",
 ]

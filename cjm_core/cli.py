@@ -1,4 +1,4 @@
-"""The ``cjm`` command: plugins, connectors, validate, generate, calibrate, study run/list.
+"""The ``cjm`` command: plugins, connectors, validate, generate, calibrate, study run/batch/list.
 
 Every command prints what it did; a :class:`~cjm_core.errors.CjmError` is shown as one clear
 message (no traceback) and the command exits with status 2; data problems found by
@@ -141,6 +141,20 @@ def _study_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    result = run_batch(
+        args.grid,
+        reports_dir=args.reports_dir,
+        progress=not args.no_progress,
+        stop_on_error=args.stop_on_error,
+    )
+    print(result.summary())
+    print(f"Index: {result.index}")
+    return 0 if result.ok else 1
+
+
 def _study_list(args: argparse.Namespace) -> int:
     from .plugins import get_registry
     from .runner import list_parameters
@@ -174,6 +188,16 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _batch_help() -> str:
+    from . import batch
+
+    doc = batch.__doc__ or ""
+    return (
+        doc.split("Example::")[0].strip()
+        + "\n\nExit status: 0 if every run succeeded, 1 if any failed."
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports-dir", default=None)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_study_run)
+    p = study.add_parser(
+        "batch",
+        help="run a study for many parameter sets from a grid file",
+        description=_batch_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("grid", help="YAML grid file (format above)")
+    p.add_argument("--reports-dir", default=None, help="where run folders and index.html go")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--stop-on-error", action="store_true", help="skip the rest after a failure")
+    p.set_defaults(func=_study_batch)
     p = study.add_parser("list", help="list study notebooks and their parameters")
     p.set_defaults(func=_study_list)
     return parser

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,9 @@ from typing import Any
 from . import paths
 from .errors import StudyError
 from .manifest import build_manifest, mask_secrets, redact, secret_values
-from .record import is_record, read_records, to_jsonable
+from .record import read_records, to_jsonable
+from .report_html import export_report
+from .reports_index import write_index
 
 KERNEL_NAME = "python3"
 
@@ -151,7 +154,6 @@ def run_study(
     if output.is_file():
         _scrub(output, secrets)
         results = read_records(output)
-        _export_html(output, html, title)
     _write_json(run_dir / "results.json", results)
     manifest = build_manifest(
         study=study,
@@ -170,6 +172,12 @@ def run_study(
         results=results,
     )
     _write_json(run_dir / "manifest.json", manifest)
+    if output.is_file():
+        export_report(output, html, title, manifest)
+    try:  # reports/index.html lists this run too
+        write_index(run_dir.parent.parent)
+    except OSError as exc:  # the run itself is done; say so and go on
+        warnings.warn(f"Could not update the reports index: {exc}", stacklevel=2)
     if error:
         where = f"cell {error['cell']}" if error.get("cell") is not None else "the run"
         hint = ""
@@ -345,24 +353,6 @@ def _scrub(notebook: Path, secrets: set[str]) -> None:
                 if not mime.startswith("image/") or mime == "image/svg+xml":
                     output["data"][mime] = clean_any(value)
     nbformat.write(nb, notebook)
-
-
-def _export_html(notebook: Path, html: Path, title: str) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:  # records are data for results.json, not part of the report
-        if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if not is_record(o)]
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    html.write_text(body, encoding="utf-8")
 
 
 # -- small helpers -------------------------------------------------------------------------
