@@ -31,6 +31,7 @@ $(DEMO_DATA)/truth.json: $(STAMP)
 
 demo: $(DEMO_DATA)/truth.json
 	$(BIN)/cjm study run before_after -p data_dir=$(DEMO_DATA)
+	$(BIN)/cjm study run voice_of_customer -p data_dir=$(DEMO_DATA) -p map_dir=reports/journey_map
 
 test: setup
 	$(BIN)/ruff check .

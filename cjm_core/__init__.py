@@ -104,6 +104,13 @@ from .study_report import StudyResult
 from .study_spec import BeforeAfterStudy
 from .transitions import Transitions, transitions
 from .variants import PathVariants, path_variants
+from .viz import (
+    JourneyMapData,
+    journey_map,
+    journey_map_data,
+    journey_maps_by_persona,
+    save_journey_map,
+)
 from .voc import (
     CommentTopics,
     KeyDrivers,
@@ -154,6 +161,7 @@ __all__ = [
     "GroupedResult",
     "ITSResult",
     "JourneyCatalog",
+    "JourneyMapData",
     "Journeys",
     "KPI",
     "KeyDrivers",
@@ -227,6 +235,9 @@ __all__ = [
     "get_registry",
     "hookimpl",
     "interrupted_time_series",
+    "journey_map",
+    "journey_map_data",
+    "journey_maps_by_persona",
     "key_drivers",
     "link_feedback",
     "list_parameters",
@@ -253,6 +264,7 @@ __all__ = [
     "retention",
     "run_batch",
     "run_study",
+    "save_journey_map",
     "score_trend",
     "sentiment_agreement",
     "spark_engine",

@@ -21,10 +21,20 @@ def voc_run(request, tmp_path_factory):
     data = tmp_path_factory.mktemp(template)
     generate_dataset(get_registry().template(template), data, customers=1500, seed=11)
     reports = tmp_path_factory.mktemp("reports")
-    run = run_study("voice_of_customer", {"data_dir": str(data), "template": template,
-                                          "n_boot": 100}, reports_dir=reports,
-                    progress=False)  # fmt: skip
+    maps = tmp_path_factory.mktemp("maps")
+    params = {"data_dir": str(data), "template": template, "n_boot": 100, "map_dir": str(maps)}
+    run = run_study("voice_of_customer", params, reports_dir=reports, progress=False)
+    run.path.joinpath("maps.txt").write_text(str(maps))
     return template, run, read_records(run.notebook)
+
+
+def test_the_journey_map_is_shown_and_saved_for_print(voc_run):
+    _, run, _ = voc_run
+    maps = Path(run.path.joinpath("maps.txt").read_text())
+    png, svg, pdf = (maps / f"journey_map.{ext}" for ext in ("png", "svg", "pdf"))
+    assert png.stat().st_size > 50_000 and pdf.read_bytes().startswith(b"%PDF")
+    assert "Consideration" in svg.read_text(encoding="utf-8")  # stages stay text in the SVG
+    assert "The journey map" in Path(run.html).read_text(encoding="utf-8")
 
 
 def test_the_report_renders_every_section(voc_run):
