@@ -40,7 +40,11 @@ class AnalysisResult:
         return self.table.head(n)
 
     def _heading(self) -> str:
-        details = ", ".join(f"{k}={v}" for k, v in self.info.items() if _short(v))
+        details = ", ".join(
+            f"{k}={_fmt(v) if isinstance(v, float) else v}"
+            for k, v in self.info.items()
+            if _short(v)
+        )
         return f"{self.title} ({details})" if details else self.title
 
     def summary(self, max_rows: int = 20) -> str:
