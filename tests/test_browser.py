@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -83,3 +84,14 @@ def test_the_screenshot_is_the_page_not_a_blank(browser, report):
     assert image.size == (1000, 1400)
     dark = sum(image.histogram()[:128])  # pixels darker than mid-grey
     assert dark > 5_000  # text and figures drawn, not an empty white page
+
+
+def test_the_paths_sankey_is_interactive_in_the_report_offline(browser, tmp_path):
+    options = {"path": str(ROOT / "plugins/cjm_banking/tests/fixtures/bpi_2012_sample.csv")}
+    run = run_study("journey_explorer", {"connector": "bpi_challenge_2012", "options": options},
+                    reports_dir=tmp_path, progress=False)  # fmt: skip
+    seen = browser.view(run.html)
+    assert seen.errors == [], seen.console
+    assert 'class="sankey"' in seen.dom and seen.dom.count('class="sankey-link"') >= 2
+    page = run.html.read_text(encoding="utf-8")
+    assert re.search(r"<script[^>]*src=\"https?://", page) is None  # plotly.js is inline
