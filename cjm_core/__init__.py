@@ -105,7 +105,10 @@ from .study_spec import BeforeAfterStudy
 from .transitions import Transitions, transitions
 from .variants import PathVariants, path_variants
 from .viz import (
+    ControlChart,
     JourneyMapData,
+    control_chart,
+    control_chart_from_counts,
     journey_map,
     journey_map_data,
     journey_maps_by_persona,
@@ -148,6 +151,7 @@ __all__ = [
     "CommentTopics",
     "Connector",
     "ConnectorError",
+    "ControlChart",
     "DataBundle",
     "DataValidationError",
     "DiDResult",
@@ -222,6 +226,8 @@ __all__ = [
     "comment_topics",
     "compare_means",
     "compare_scores",
+    "control_chart",
+    "control_chart_from_counts",
     "csat",
     "customer_features",
     "diff_in_diff",

@@ -138,7 +138,12 @@ def test_recorded_figures_equal_a_direct_computation(study_run, banking_data):
     direct = BeforeAfterStudy.from_dict(spec).run(load_bundle(banking_data, template="banking"))
     truth = read_truth(banking_data)
     expected = direct.headline(truth)
-    assert set(results) == {*expected, "designs", "checks", "roi", "parameters"}
+    control = {f"control.{m}" for m in ("conversion", "csat", "wait_time")}
+    assert set(results) == {*expected, "designs", "checks", "roi", "parameters", *control}
+    # the planted fix shows on the control charts after the change (limits from before it)
+    for name in control:
+        assert results[name]["signals_after"] >= 1, name
+    assert results["control.wait_time"]["first_signal"].startswith("2024-04-01")
     for key, figures in expected.items():
         got = results[key]
         assert got.keys() == figures.keys()
