@@ -325,3 +325,25 @@ def test_index_shows_only_changed_parameters_and_reports_unreadable_folders(tmp_
     assert re.findall(r"<li>(\w+): ", row) == ["gap", "top"]
     assert 'a <span class="meta">(no report)</span>' in row
     assert "Skipped folders (1)" in page and "other/b: unreadable manifest" in page
+
+
+def test_the_templates_grid_runs_the_study_on_both_templates(tmp_path):
+    """notebooks/templates_grid.yaml, its data folders pointed at freshly generated data."""
+    import yaml
+
+    from cjm_core.datasets import generate_dataset
+    from cjm_core.paths import notebooks_dir
+    from cjm_core.plugins import get_registry
+
+    grid = yaml.safe_load((notebooks_dir() / "templates_grid.yaml").read_text())
+    for run in grid["runs"]:
+        folder = tmp_path / run["template"]
+        generate_dataset(get_registry().template(run["template"]), folder, customers=600, seed=2)
+        run["data_dir"] = str(folder)
+    grid["parameters"]["n_boot"] = 30
+    result = run_batch(grid, reports_dir=tmp_path / "reports", progress=False)
+    assert result.counts["succeeded"] == 2 and result.counts["failed"] == 0
+    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    for run in result.runs:
+        assert Path(run.report).is_file() and "The journey map" in Path(run.report).read_text()
+        assert run.name in index
