@@ -1,22 +1,6 @@
-"""The grid file of ``cjm study batch``: its format, checks and run names.
+"""The grid file of ``cjm study batch``: its format (see :mod:`cjm_core.batch`, also
+``cjm study batch --help``), checks and run names.
 
-A grid file (YAML) names the study, the parameters every run shares, and the parameter
-sets to run, as explicit ``runs``, a cartesian ``grid``, or both (each run x the grid)::
-
-    study: before_after            # a study name (`cjm study list`) or a notebook path
-    parameters:                    # shared by every run (optional)
-      data_dir: data/banking
-      metrics: [conversion]
-    runs:                          # explicit parameter sets, each with an optional name
-      - {name: north, breakdown: null}
-      - {name: south, alpha: 0.01}
-    grid:                          # every combination of these values
-      alpha: [0.05, 0.01]
-      touchpoints: [[call_centre], [branch]]
-
-Run values override the shared ``parameters``; a parameter may not be set both in a run
-and in the grid. Every parameter must be one the notebook declares, and every data folder
-must exist: both are checked before anything runs, naming the run and the parameter.
 A run without a name is named after the parameters that vary between the runs
 (``alpha=0.01,touchpoints=branch``), made safe for a folder name and unique.
 
