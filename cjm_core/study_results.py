@@ -25,6 +25,7 @@ import pandas as pd
 
 from .errors import StudyError
 from .stats import TestResult
+from .study_truth import judged, planted_effect, planted_effects, truth_frame
 
 CONVERSION = "conversion"
 PERIODS = ("before", "after")
@@ -131,14 +132,11 @@ class BeforeAfterResult:
         True when the CI contains the true difference; ``detected`` when the test is
         significant with the sign of the true difference.
         """
-        effects = _effects(truth)
+        effects = planted_effects(truth)
         rows = []
         for row in self.results:
-            effect = effects.get(row.metric)
-            if effect is not None and effect.get("touchpoint") not in (None, row.touchpoint):
-                effect = None
+            effect = planted_effect(effects, row.metric, row.touchpoint)
             true_diff = _float(effect.get("difference")) if effect else math.nan
-            known = not math.isnan(true_diff)
             rows.append(
                 {
                     "touchpoint": row.touchpoint,
@@ -150,16 +148,10 @@ class BeforeAfterResult:
                     "true_before": _float(effect.get("before")) if effect else math.nan,
                     "true_after": _float(effect.get("after")) if effect else math.nan,
                     "true_difference": true_diff,
-                    "covered": (row.ci_low <= true_diff <= row.ci_high) if known else pd.NA,
-                    "detected": (row.significant and np.sign(row.estimate) == np.sign(true_diff))
-                    if known
-                    else pd.NA,
+                    **judged(row.ci_low, row.ci_high, row.estimate, row.significant, true_diff),
                 }
             )
-        frame = pd.DataFrame(rows)
-        for col in ("covered", "detected"):
-            frame[col] = frame[col].astype("boolean")
-        return frame
+        return truth_frame(rows)
 
     def truth_report(self, truth: Mapping[str, Any]) -> str:
         """Markdown sentences saying, per planted effect, whether it was detected and covered."""
@@ -276,13 +268,6 @@ def as_utc(value: Any) -> pd.Timestamp:
     if ts is pd.NaT:
         raise StudyError(f"intervention_date {value!r} is empty; use 'YYYY-MM-DD'.")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _effects(truth: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
-    if not isinstance(truth, Mapping):
-        raise StudyError(f"truth must be a mapping (as read from truth.json); got {truth!r}.")
-    effects = truth.get("effects", truth)
-    return {k: v for k, v in effects.items() if isinstance(v, Mapping)}
 
 
 def _float(value: Any) -> float:

@@ -26,14 +26,11 @@ from .errors import StudyError
 def compare_truth(table: pd.DataFrame, truth: Mapping[str, Any]) -> pd.DataFrame:
     """The overall rows of a study table with ``true_difference``, ``covered`` and
     ``detected`` (``<NA>`` where nothing was planted for that touchpoint and metric)."""
-    effects = _effects(truth)
+    effects = planted_effects(truth)
     rows = []
     for rec in table[table["segment"] == "all"].to_dict("records"):
-        effect = effects.get(rec["metric"])
-        if effect is not None and effect.get("touchpoint") not in (None, rec["touchpoint"]):
-            effect = None
+        effect = planted_effect(effects, rec["metric"], rec["touchpoint"])
         true = float(effect["difference"]) if effect and "difference" in effect else math.nan
-        known = not math.isnan(true)
         rows.append(
             {
                 "touchpoint": rec["touchpoint"],
@@ -43,12 +40,43 @@ def compare_truth(table: pd.DataFrame, truth: Mapping[str, Any]) -> pd.DataFrame
                 "ci_high": rec["ci_high"],
                 "p_adjusted": rec["p_adjusted"],
                 "true_difference": true,
-                "covered": (rec["ci_low"] <= true <= rec["ci_high"]) if known else pd.NA,
-                "detected": bool(rec["significant"] and np.sign(rec["estimate"]) == np.sign(true))
-                if known
-                else pd.NA,
+                **judged(rec["ci_low"], rec["ci_high"], rec["estimate"], rec["significant"], true),
             }
         )
+    return truth_frame(rows)
+
+
+def planted_effects(truth: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
+    """The planted effects by metric: ``truth["effects"]`` (or the bare mapping)."""
+    if not isinstance(truth, Mapping):
+        raise StudyError(f"truth must be a mapping (as read from truth.json); got {truth!r}.")
+    effects = truth.get("effects", truth)
+    return {k: v for k, v in effects.items() if isinstance(v, Mapping)}
+
+
+def planted_effect(
+    effects: Mapping[str, Mapping[str, Any]], metric: str, touchpoint: str
+) -> Mapping[str, Any] | None:
+    """The effect planted for ``metric`` at ``touchpoint`` (None when there is none)."""
+    effect = effects.get(metric)
+    if effect is not None and effect.get("touchpoint") not in (None, touchpoint):
+        return None
+    return effect
+
+
+def judged(ci_low: float, ci_high: float, estimate: float, significant: bool, true: float):
+    """``covered`` (the interval holds the true difference) and ``detected`` (significant,
+    with its sign); ``<NA>`` when nothing was planted (``true`` is NaN)."""
+    if math.isnan(true):
+        return {"covered": pd.NA, "detected": pd.NA}
+    return {
+        "covered": ci_low <= true <= ci_high,
+        "detected": bool(significant and np.sign(estimate) == np.sign(true)),
+    }
+
+
+def truth_frame(rows: list[dict]) -> pd.DataFrame:
+    """The comparison rows with ``covered`` and ``detected`` as nullable booleans."""
     frame = pd.DataFrame(rows)
     for col in ("covered", "detected"):
         frame[col] = frame[col].astype("boolean")
@@ -105,10 +133,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-
-
-def _effects(truth: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
-    if not isinstance(truth, Mapping):
-        raise StudyError(f"truth must be a mapping (as read from truth.json); got {truth!r}.")
-    effects = truth.get("effects", truth)
-    return {k: v for k, v in effects.items() if isinstance(v, Mapping)}
