@@ -134,9 +134,7 @@ def _answer_visits(feedback, events, window, engine) -> tuple[pd.MultiIndex, pd.
     if feedback is None or len(feedback) == 0:
         empty = pd.MultiIndex.from_tuples([], names=names)
         return empty, empty
-    linked = link_feedback(feedback, events, window=window, engine=engine).to_frame()
-    explicit = linked["touchpoint"].notna() if "touchpoint" in linked else False
-    linked = linked[(linked["link"] != "unlinked") & (explicit | (linked["metric"] != "nps"))]
+    linked = link_feedback(feedback, events, window=window, engine=engine).at_touchpoints()
     low = low_answer(linked["metric"], pd.to_numeric(linked["score"], errors="coerce"), {})
 
     def index(frame: pd.DataFrame) -> pd.MultiIndex:

@@ -150,21 +150,21 @@ def _feedback(feedback, events, jf, window, negative, catalog, engine, notes):
     )
     if feedback is None or len(feedback) == 0:
         return empty, empty
-    linked = link_feedback(feedback, events, window=window, engine=engine).to_frame()
+    result = link_feedback(feedback, events, window=window, engine=engine)
+    linked = result.to_frame()
     unlinked = int((linked["link"] == "unlinked").sum())
     if unlinked:
         notes.append(f"{unlinked} of {len(linked)} answers could not be placed at a touchpoint "
                      "(see link_feedback) and are not used")  # fmt: skip
-    explicit = linked["touchpoint"].notna() if "touchpoint" in linked else False
-    relationship = ~explicit & (linked["metric"] == "nps")
-    if relationship.any():
-        notes.append(f"{int(relationship.sum())} NPS answers without a touchpoint are about the "
+    relationship = int(result.relationship.sum())
+    if relationship:
+        notes.append(f"{relationship} NPS answers without a touchpoint are about the "
                      "relationship, not a touchpoint, and are not used here")  # fmt: skip
-    linked["touchpoint"] = linked["linked_touchpoint"].where(~relationship)
+    placed = result.at_touchpoints().assign(touchpoint=lambda t: t["linked_touchpoint"])
     scales = {m.id: (m.min, m.max) for m in catalog.all_metrics} if catalog else {}
-    score = pd.to_numeric(linked["score"], errors="coerce")
-    linked["low"] = low_answer(linked["metric"], score, scales)
-    placed = linked[linked["touchpoint"].notna() & score.notna()]
+    score = pd.to_numeric(placed["score"], errors="coerce")
+    placed = placed.assign(low=low_answer(placed["metric"], score, scales))
+    placed = placed[placed["touchpoint"].notna() & score.notna()]
     answers = placed[["customer_id", "touchpoint", "metric", "low"]]
     if "comment" not in placed.columns:
         return answers, empty

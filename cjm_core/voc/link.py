@@ -71,6 +71,20 @@ class LinkedFeedback(AnalysisResult):
         """Only the linked answers."""
         return self.table[self.table["link"] != "unlinked"].reset_index(drop=True)
 
+    @property
+    def relationship(self) -> pd.Series:
+        """NPS answers without a touchpoint of their own: about the relationship, not about
+        the touchpoint they were linked to (True/False per row of the table)."""
+        t = self.table
+        explicit = t["touchpoint"].notna() if "touchpoint" in t else False
+        return ~explicit & (t["metric"] == "nps") if "metric" in t else t["link"].isna()
+
+    def at_touchpoints(self) -> pd.DataFrame:
+        """The linked answers that are about a touchpoint (relationship NPS left out), with
+        the original index."""
+        t = self.table
+        return t[(t["link"] != "unlinked") & ~self.relationship]
+
     def summary(self, max_rows: int = 10) -> str:
         return "\n".join(
             [self._heading(), self.counts.to_string(index=False)]
