@@ -6,6 +6,8 @@ microseconds since 1970 (``ts`` below); "after" compares keys, and
 per-customer sort (window) is needed in ordered and any-order modes: every step is a hash
 join of that step's events with the previous step's match, then a min per customer. Strict
 mode numbers all events of a customer once (``pos``) to know what "the next event" is.
+On prepared events ``_seq`` already numbers each customer's events in journey order, so it
+alone orders them (:class:`Order`): plain minimums, and no numbering in strict mode.
 
 The per-customer table (``state``) holds ``cid``, the entry ``t1``/``s1`` (time in
 microseconds and _seq), per later step ``t{k}``/``s{k}`` (its matched event), then ``r{k}``
@@ -22,7 +24,7 @@ Example::
     ...     "touchpoint": ["web", "shop"]}))
     >>> plan = read_steps(["web", "shop"], "touchpoint")
     >>> entry, base = entries(t, "touchpoint", plan, ["shop", "web"], "ordered", None)
-    >>> state = BUILDERS["ordered"](entry, base, plan, 86400.0)
+    >>> state = BUILDERS["ordered"](entry, base, plan, 86400.0, Order())
     >>> out = eng.execute(count_steps(state, plan, False))
     >>> int(out["c1"][0]), int(out["c2"][0]), float(out["m2"][0])
     (1, 1, 86400.0)
@@ -31,6 +33,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import ibis
 
@@ -45,11 +48,13 @@ def entries(
     values: list[str],
     mode: str,
     attribute: str | None,
+    order: Order | None = None,
 ) -> tuple[ibis.Table, ibis.Table]:
     """The entry per customer (``cid, t1, s1`` [+ ``p1`` in strict mode, + ``bd``, the
     attribute at the entry event]) and the events of the steps and exclusions (``cid, ts,
     seq, v`` [+ ``pos``]), filtered first so the joins work on the few rows that matter.
     """
+    order = order or Order()
     table = with_seq(table)
     cols = {"cid": table.customer_id, "ts": table[US], "seq": table[SEQ]}
     cols["v"] = table[column]
@@ -57,19 +62,56 @@ def entries(
         cols["bd"] = table[attribute]
     t = table.select(**cols)
     if mode == "strict":  # consecutive means consecutive among all events of the customer
-        position = ibis.row_number().over(group_by=t.cid, order_by=[t.ts, t.seq])
-        t = t.mutate(pos=position.cast("int64"))
+        if order.by_seq:  # _seq numbers them already
+            t = t.mutate(pos=t.seq.cast("int64"))
+        else:
+            position = ibis.row_number().over(group_by=t.cid, order_by=[t.ts, t.seq])
+            t = t.mutate(pos=position.cast("int64"))
     t = t.filter(t.v.isin(values) if values else ibis.literal(False))
     first = t.filter(is_step(t.v, plan[0]))
-    fields = {"ts": first.ts, "seq": first.seq}
-    fields.update({c: first[c] for c in ("pos", "bd") if c in first.columns})
-    e = first.group_by("cid").aggregate(e=ibis.struct(fields).min())
-    out = {"t1": e.e["ts"], "s1": e.e["seq"]}
-    if "pos" in fields:
-        out["p1"] = e.e["pos"]
-    if "bd" in fields:
-        out["bd"] = e.e["bd"]
+    extra = [c for c in ("pos", "bd") if c in first.columns]
+    e = first.group_by("cid").aggregate(**order.first(first, "e", extra))
+    ts, seq, more = order.unpack(e, "e", extra)
+    out = {"t1": ts, "s1": seq}
+    if "pos" in more:
+        out["p1"] = more["pos"]
+    if "bd" in more:
+        out["bd"] = more["bd"]
     return e.select("cid", **out), t.drop("bd") if attribute is not None else t
+
+
+@dataclass(frozen=True)
+class Order:
+    """How events compare in journey order.
+
+    In general by (timestamp, _seq): "after" compares both and the first event is the
+    minimum of a struct. With ``by_seq``, ``_seq`` numbers each customer's events in
+    journey order (as on prepared events), so it alone decides: a plain minimum, no struct
+    (the timestamp of the event with the smallest ``_seq`` is the smallest timestamp)."""
+
+    by_seq: bool = False
+
+    def after(self, ts, seq, at, aseq) -> ibis.BooleanValue:
+        """(ts, seq) comes strictly after (at, aseq)."""
+        if self.by_seq:
+            return seq > aseq
+        return (ts > at) | ((ts == at) & (seq > aseq))
+
+    def first(self, t: ibis.Table, name: str, extra=(), where=None) -> dict[str, ibis.Value]:
+        """Aggregates of the first event of ``t`` (where ``where`` holds): its ts and seq
+        and the ``extra`` columns of that event, under names made from ``name``."""
+        if not self.by_seq:
+            fields = {"ts": t.ts, "seq": t.seq, **{c: t[c] for c in extra}}
+            return {name: ibis.struct(fields).min(where=where)}
+        out = {f"{name}_ts": t.ts.min(where=where), f"{name}_seq": t.seq.min(where=where)}
+        out.update({f"{name}_{c}": t[c].argmin(t.seq, where=where) for c in extra})
+        return out
+
+    def unpack(self, g: ibis.Table, name: str, extra=()) -> tuple:
+        """(ts, seq, {extra column: value}) of the aggregates made by :meth:`first`."""
+        if not self.by_seq:
+            return g[name]["ts"], g[name]["seq"], {c: g[name][c] for c in extra}
+        return g[f"{name}_ts"], g[f"{name}_seq"], {c: g[f"{name}_{c}"] for c in extra}
 
 
 def attach_customer_attribute(state: ibis.Table, people: ibis.Table, name: str) -> ibis.Table:
@@ -80,7 +122,7 @@ def attach_customer_attribute(state: ibis.Table, people: ibis.Table, name: str) 
 
 
 def ordered(
-    entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float
+    entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float, order: Order
 ) -> ibis.Table:
     """Each step: the first matching event after the previous required step's match."""
     anchor = entry.select(acid=entry.cid, at=entry.t1, aseq=entry.s1, wt=entry.t1)
@@ -91,19 +133,20 @@ def ordered(
             anchor,
             [
                 cand.cid == anchor.acid,
-                after(cand.ts, cand.seq, anchor.at, anchor.aseq),
+                order.after(cand.ts, cand.seq, anchor.at, anchor.aseq),
                 cand.ts <= anchor.wt + _micros(seconds),
             ],
         )
-        g = j.group_by(acid=j.cid, wt=j.wt).aggregate(f=_key(j).min())
-        found[step.number] = g.select("acid", "wt", at=g.f["ts"], aseq=g.f["seq"])
+        g = j.group_by(acid=j.cid, wt=j.wt).aggregate(**order.first(j, "f"))
+        ts, seq, _ = order.unpack(g, "f")
+        found[step.number] = g.select("acid", "wt", at=ts, aseq=seq)
         if not step.optional:
             anchor = found[step.number]
     return _finish(_collect(entry, found), plan, {s.number: [s.number] for s in plan})
 
 
 def strict(
-    entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float
+    entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float, order: Order
 ) -> ibis.Table:
     """Each step: the customer's very next event after the previous match (an unmatched
     optional step leaves the position where it was)."""
@@ -131,19 +174,20 @@ def strict(
 
 
 def any_order(
-    entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float
+    entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float, order: Order
 ) -> ibis.Table:
     """Step k: all required steps up to k (and step k itself) done after the entry."""
     state = entry
     if len(plan) > 1:
-        j = _after_entry(entry, base, seconds)
-        key = _key(j)
-        aggs = {f"f{s.number}": key.min(where=is_step(j.v, s)) for s in plan[1:]}
+        j = _after_entry(entry, base, seconds, order)
+        aggs = {}
+        for s in plan[1:]:
+            aggs.update(order.first(j, f"f{s.number}", where=is_step(j.v, s)))
         g = j.group_by(acid=j.cid).aggregate(**aggs)
         cols = {}
         for s in plan[1:]:
-            cols[f"t{s.number}"] = g[f"f{s.number}"]["ts"]
-            cols[f"s{s.number}"] = g[f"f{s.number}"]["seq"]
+            ts, seq, _ = order.unpack(g, f"f{s.number}")
+            cols[f"t{s.number}"], cols[f"s{s.number}"] = ts, seq
         g = g.select("acid", **cols)
         lj = entry.left_join(g, entry.cid == g.acid)
         state = lj.select(*entry.columns, *cols)
@@ -154,7 +198,7 @@ def any_order(
     return _finish(state, plan, needs)
 
 
-BUILDERS: dict[str, Callable[[ibis.Table, ibis.Table, list[FunnelStep], float], ibis.Table]] = {
+BUILDERS: dict[str, Callable[..., ibis.Table]] = {
     "ordered": ordered,
     "strict": strict,
     "any": any_order,
@@ -167,15 +211,17 @@ def mark_excluded(
     values: tuple[str, ...],
     plan: list[FunnelStep],
     seconds: float,
+    order: Order,
 ) -> ibis.Table:
     """``excluded``: an excluded event after the entry and before a counted step's match."""
     x = base.filter(base.v.isin(list(values)))
-    j = _after_entry(state, x, seconds)
-    g = j.group_by(xcid=j.cid).aggregate(x=_key(j).min())
-    g = g.select("xcid", xt=g.x["ts"], xs=g.x["seq"])
+    j = _after_entry(state, x, seconds, order)
+    g = j.group_by(xcid=j.cid).aggregate(**order.first(j, "x"))
+    ts, seq, _ = order.unpack(g, "x")
+    g = g.select("xcid", xt=ts, xs=seq)
     lj = state.left_join(g, state.cid == g.xcid)
     flags = [
-        lj[f"r{s.number}"] & after(lj[f"t{s.number}"], lj[f"s{s.number}"], lj.xt, lj.xs)
+        lj[f"r{s.number}"] & order.after(lj[f"t{s.number}"], lj[f"s{s.number}"], lj.xt, lj.xs)
         for s in plan[1:]
     ]
     hit = _any(flags).fill_null(False) if flags else ibis.literal(False)
@@ -214,30 +260,21 @@ def is_step(col: ibis.Column, step: FunnelStep) -> ibis.BooleanValue:
     return col.isin(list(step.values)) if step.values else ibis.literal(False)
 
 
-def after(ts: ibis.Value, seq: ibis.Value, at: ibis.Value, aseq: ibis.Value) -> ibis.BooleanValue:
-    """(ts, seq) comes strictly after (at, aseq) in journey order."""
-    return (ts > at) | ((ts == at) & (seq > aseq))
-
-
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _key(t: ibis.Table) -> ibis.StructValue:
-    return ibis.struct({"ts": t.ts, "seq": t.seq})
 
 
 def _micros(seconds: float) -> int:
     return round(seconds * 1_000_000)
 
 
-def _after_entry(entry: ibis.Table, events: ibis.Table, seconds: float) -> ibis.Table:
+def _after_entry(entry: ibis.Table, events: ibis.Table, seconds: float, order: Order) -> ibis.Table:
     """``events`` strictly after each customer's entry and within the window."""
     e = entry.select(acid=entry.cid, at=entry.t1, aseq=entry.s1)
     return events.join(
         e,
         [
             events.cid == e.acid,
-            after(events.ts, events.seq, e.at, e.aseq),
+            order.after(events.ts, events.seq, e.at, e.aseq),
             events.ts <= e.at + _micros(seconds),
         ],
     )

@@ -56,6 +56,7 @@ from .engine import SEQ, Engine, catalog_of, events_table
 from .errors import CjmError
 from .funnel_query import (
     BUILDERS,
+    Order,
     attach_customer_attribute,
     count_steps,
     entries,
@@ -149,14 +150,16 @@ def funnel(
     attribute = breakdown if source == "events" else None
     # the query's view of the steps: the values, or on prepared events their codes
     q = _Query(table, column, plan, all_values, tuple(excl_values))
+    order = Order()
     if isinstance(events, PreparedEvents) and attribute is None:
         q = _Query.on_codes(events.sessions, q, strict=mode == "strict")
-    entry, base = entries(q.table, q.column, q.plan, q.values, mode, attribute)
+        order = Order(by_seq=events.sessions.ordinal)
+    entry, base = entries(q.table, q.column, q.plan, q.values, mode, attribute, order)
     if people is not None:
         entry = attach_customer_attribute(entry, people, breakdown)
-    state = BUILDERS[mode](entry, base, q.plan, seconds)
+    state = BUILDERS[mode](entry, base, q.plan, seconds, order)
     if excl_values:
-        state = mark_excluded(state, base, q.excluded, q.plan, seconds)
+        state = mark_excluded(state, base, q.excluded, q.plan, seconds, order)
     expr = count_steps(state, q.plan, grouped=breakdown is not None)
     check = known_ids(level, catalog) is None  # no vocabulary: ids must occur in the events
     if check:  # answered by the same query (the filtered events are shared)
@@ -204,8 +207,8 @@ class _Query:
     @classmethod
     def on_codes(cls, ses: Any, q: _Query, strict: bool) -> _Query:
         """On a kept journey table (:mod:`cjm_core.sessions`): touchpoints and event types
-        as their integer codes, so no event is decoded; outside strict mode (which numbers
-        all events) only the events of the steps are read."""
+        as their integer codes, so no event is decoded; only the events of the steps are
+        read, unless strict mode has to number all events (when ``_seq`` does not)."""
         if q.column == "touchpoint":
             column, vocabulary = "_tp", ses.touchpoints
         else:
@@ -216,7 +219,7 @@ class _Query:
             return tuple(code.get(v, -1) for v in values)  # -1: occurs in no event
 
         table = ses.table
-        if not strict:
+        if not strict or ses.ordinal:
             table = table.filter(table[column].isin(list(coded(q.values)) or [-1]))
         plan = [replace(step, values=coded(step.values)) for step in q.plan]
         return cls(table, column, plan, list(coded(q.values)), coded(q.excluded))

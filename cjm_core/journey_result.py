@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .engine import Engine
+from .errors import CjmError
 from .results import AnalysisResult
 
 SEP = "\x1f"  # joins a journey's distinct ids when they are kept as text
@@ -58,8 +59,17 @@ class OnEngine:
     touchpoints: list[str]  # code k is touchpoints[k - 1]; the bit order of a _tp mask
     channels: list[str] | None  # the bit order of a _ch mask (None: _ch is text)
     tp_mask: bool = True  # False: _tp is text
+    owner: Any = None  # the prepared events' coded table the journeys are read from
+
+    def _check(self) -> None:
+        if self.owner is not None and self.owner.released:
+            raise CjmError(
+                "These journeys read prepared events that were released; call to_frame() "
+                "before release(), or build the journeys again."
+            )
 
     def frame(self, limit: int | None = None) -> pd.DataFrame:
+        self._check()
         expr = self.table.order_by([ibis.asc(c, nulls_first=False) for c in ORDER])
         if limit is not None:
             expr = expr.limit(limit)
@@ -69,7 +79,12 @@ class OnEngine:
         table = self.engine.con.to_pyarrow(expr)
         return decode(table, tps, self.channels, self.touchpoints)
 
+    def count(self) -> int:
+        self._check()
+        return int(self.engine.execute(self.table.aggregate(n=self.table.count()))["n"].iloc[0])
+
     def stats(self) -> dict[str, float]:
+        self._check()
         t = self.table
         expr = t.aggregate(
             journeys=t.count(),
@@ -188,7 +203,9 @@ class Journeys(AnalysisResult):
             finalizer()
 
     def __len__(self) -> int:
-        return int(self.stats()["journeys"])
+        if self._frame is not None or self._stats is not None:
+            return int(self.stats()["journeys"])
+        return self._source.count()  # no medians needed for a count
 
     def _head(self, n: int) -> pd.DataFrame:
         if self._frame is not None:

@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
-import ibis.expr.datatypes as dt
 import pandas as pd
 
 from .engine import SEQ, US, Engine
 from .errors import CjmError, UnknownTouchpointError
-from .journey_result import COLUMNS, SEP, Journeys, keep_on_engine
+from .journey_result import COLUMNS, SEP, Journeys, OnEngine, keep_on_engine
 from .model import JourneyCatalog
+from .path_keys import key_aggregates
 from .sessions import Sessions, sessions
+from .sql_functions import bit_count, bit_or
 
 LEVELS = ("touchpoint", "stage", "channel")
 MISSING = "(missing)"  # label of an event without a value at the chosen level
@@ -119,11 +120,51 @@ def build_journeys(
             "_ch": j.channel.collect(distinct=True).sort().join(SEP),
             "_nch": j.channel.nunique().cast("int64"),
         }
+        per_journey = _aggregate(j, sets)
     else:
-        sets = {"_tp": bit_or(_bit(j._tp))}
-        if s.channels is not None:
-            sets["_ch"] = bit_or(_bit(j._ch))
-    per_journey = j.group_by(["customer_id", "journey_id"]).agg(
+        shared = shares_journeys(s)
+        p = shared_journeys(s) if shared else _aggregate(j, _masks(s))
+        if s.channels is None:  # catalog channels from the touchpoint mask
+            p = p.mutate(_ch=_channel_mask(p._tp, s.touchpoints, channel_of, channels))
+        per_journey = p.mutate(_ntp=bit_count(p._tp), _nch=bit_count(p._ch))
+        if shared:  # read from the prepared events' shared table
+            source = OnEngine(eng, per_journey, s.touchpoints, channels, True, owner=s)
+            return Journeys(source, notes, **info)
+    kept = keep_on_engine(eng, per_journey, s.touchpoints, None if many else channels, not many)
+    return Journeys(kept, notes, **info)
+
+
+def shared_journeys(s: Sessions) -> ibis.Table:
+    """The per-journey rows of prepared events (kept on the engine on first use, shared by
+    :func:`build_journeys` and :func:`cjm_core.path_variants`), with the key of each
+    journey's touchpoint path (``_pk``, ``_s1``, ``_s2``: :mod:`cjm_core.path_keys`).
+    Only for vocabularies of at most :data:`MAX_BITS` touchpoints and channels."""
+    return s.derived("journeys", lambda: _aggregate(s.table, _masks(s), len(s.touchpoints)))
+
+
+def shares_journeys(s: Sessions) -> bool:
+    """Whether :func:`shared_journeys` serves ``s`` (prepared events, sets as bitmasks)."""
+    n_channels = len(s.channels) if s.channels is not None else 0
+    return s.kept is not None and max(len(s.touchpoints), n_channels) <= MAX_BITS
+
+
+def _masks(s: Sessions) -> dict:
+    """The journey's touchpoints (and channels) as bitmask aggregates of ``s.table``."""
+    j = s.table
+    sets = {"_tp": bit_or(_bit(j._tp))}
+    if s.channels is not None:
+        sets["_ch"] = bit_or(_bit(j._ch))
+    return sets
+
+
+def _aggregate(j: ibis.Table, sets: dict, path_keys: int | None = None) -> ibis.Table:
+    """One row per journey of the coded journey table ``j``; with ``path_keys`` (the number
+    of touchpoint codes) also the key of each journey's touchpoint path (``_pk``, ``_s1``,
+    ``_s2``: see :mod:`cjm_core.path_keys`), for :func:`cjm_core.path_variants` to count."""
+    keys = {}
+    if path_keys is not None:
+        keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None)
+    return j.group_by(["customer_id", "journey_id"]).agg(
         _start=j[US].min(),
         _end=j[US].max(),
         n_events=j[SEQ].count(),
@@ -132,14 +173,8 @@ def build_journeys(
         _first=j._tp.max(where=j.step == 1),
         _last=j._tp.max(where=j.is_last),
         **sets,
+        **keys,
     )
-    if not many:
-        p = per_journey
-        if s.channels is None:  # catalog channels from the touchpoint mask
-            p = p.mutate(_ch=_channel_mask(p._tp, s.touchpoints, channel_of, channels))
-        per_journey = p.mutate(_ntp=bit_count(p._tp), _nch=bit_count(p._ch))
-    kept = keep_on_engine(eng, per_journey, s.touchpoints, None if many else channels, not many)
-    return Journeys(kept, notes, **info)
 
 
 def _bit(code: ibis.IntegerValue) -> ibis.IntegerValue:
@@ -155,16 +190,6 @@ def _channel_mask(tp_mask, touchpoints: list[str], channel_of, channels: list[st
         bits = sum(1 << i for i, tp in enumerate(touchpoints) if channel_of.get(tp) == channel)
         mask = mask + ibis.ifelse((tp_mask & bits) != 0, 1 << k, 0).cast("int64")
     return mask
-
-
-@ibis.udf.agg.builtin(name="bit_or")
-def bit_or(x: dt.int64) -> dt.int64:  # type: ignore[empty-body]
-    """Bitwise OR of a group (DuckDB and Spark builtin; Ibis's own has no Spark rule)."""
-
-
-@ibis.udf.scalar.builtin(name="bit_count")
-def bit_count(x: dt.int64) -> dt.int64:  # type: ignore[empty-body]
-    """Number of set bits (DuckDB and Spark builtin)."""
 
 
 # -- steps at a level, as integer codes ---------------------------------------------------------
@@ -310,12 +335,31 @@ def session_codes(
 
 def apply_codes(s: Sessions, codes: StepCodes) -> ibis.Table:
     """The coded journey table with ``_code``, the step code of each event."""
-    vocabulary = s.touchpoints if codes.source == "touchpoint" else s.channels
-    code_of = dict(zip(codes.counts[codes.source], codes.counts["code"], strict=True))
-    mapping = {i + 1: int(code_of[v]) for i, v in enumerate(vocabulary) if v in code_of}
     column = s.table._tp if codes.source == "touchpoint" else s.table._ch
-    missing = codes.missing_code if codes.missing_code is not None else 0
-    if missing == 0 and all(k == v for k, v in mapping.items()):  # the same codes
+    mapping = _mapping(s, codes)
+    if _identity(codes, mapping):  # the same codes
         return s.table.mutate(_code=column.cast("int64"))
+    missing = codes.missing_code if codes.missing_code is not None else 0
     code = column.substitute(mapping, else_=missing) if mapping else ibis.literal(missing)
     return s.table.mutate(_code=code.cast("int64"))
+
+
+def same_codes(s: Sessions, codes: StepCodes) -> bool:
+    """Whether the steps of ``codes`` are the touchpoints of ``s``, code for code (so the
+    path keys of :func:`shared_journeys` are theirs)."""
+    return (
+        codes.source == "touchpoint"
+        and len(codes.labels) == len(s.touchpoints)
+        and _identity(codes, _mapping(s, codes))
+    )
+
+
+def _mapping(s: Sessions, codes: StepCodes) -> dict[int, int]:
+    """Code in ``s`` -> step code."""
+    vocabulary = s.touchpoints if codes.source == "touchpoint" else s.channels
+    code_of = dict(zip(codes.counts[codes.source], codes.counts["code"], strict=True))
+    return {i + 1: int(code_of[v]) for i, v in enumerate(vocabulary) if v in code_of}
+
+
+def _identity(codes: StepCodes, mapping: dict[int, int]) -> bool:
+    return codes.missing_code is None and all(k == v for k, v in mapping.items())

@@ -1,31 +1,61 @@
-"""The key of a path: two independent hashes of its (position, step) pairs, summed.
+"""The key of a path: its first steps packed exactly into one integer, the rest hashed.
 
-A journey's path is identified without joining its steps into text: each step at position
-``pos`` with code ``code`` becomes ``x = (pos * (n + 1) + code) mod P`` (one to one for
-codes 1..n), and the path key is the pair of sums of two hashes of ``x`` over the journey's
-steps, plus its length. Sums do not depend on row order, so the key is an ordinary aggregate
-on every engine, and the values are the same on DuckDB and Spark.
+A journey's path is identified without joining its steps into text. With step codes 1..n
+(0 is "no step"), each code takes ``bits = n.bit_length()`` bits, and the first
+``K = 62 // bits`` steps are packed into one int64: the step at position ``pos`` is
+shifted left by ``bits * (K - pos)``, and the journey's packed steps are OR-ed
+(``_pk``). Paths of up to K steps (15 with 15 touchpoints, 8 with 100) are identified
+exactly, the packed value sorts paths in the order of their step codes (codes follow the
+alphabetical order of the labels), and the steps decode from it without another query.
+
+Steps after the K-th are hashed: each becomes ``x = (pos * (n + 1) + code) mod P`` (one to
+one for codes 1..n) and the key adds two sums of a hash of ``x`` over those steps (``_s1``,
+``_s2``, both 0 for a path of up to K steps). Sums do not depend on row order, so every part
+of the key is an ordinary aggregate on every engine, with the same values on DuckDB and
+Spark, and the hash is only computed for steps past the K-th.
 
 The hash mixes with xor-shifts and multiplications on 31-bit values (every product stays
 under 2**62, so no engine overflows). A polynomial hash does not do: sums of a polynomial of
 degree d over the steps are tied to the first d power sums of the ``x`` values, which
-different paths share. The first scheme here (two squarings mod 2**31-1) gave the paths of
-codes 9, 9, 1, 13, 10 and 11, 3, 7, 10, 11 (of 15 touchpoints) the same key, and 216 pairs
-among the 531,441 paths of 12 steps over 3 touchpoints; this one gives none in either set
-(``tests/test_variants.py``). Two different paths share a key with a chance of about 2**-62.
-The first ``TIE_STEPS`` codes are kept too, to break ties in counts the same way on every
-engine.
+different paths share (an earlier scheme here, two squarings mod 2**31-1, gave the paths of
+codes 9, 9, 1, 13, 10 and 11, 3, 7, 10, 11 of 15 touchpoints the same key); this one gives
+no shared key in exhaustive sets (``tests/test_variants.py``). Two paths with the same first
+K steps and the same length share a key with a chance of about 2**-62.
 """
 
 from __future__ import annotations
 
 import ibis
 
+from .sql_functions import bit_or
+
 P = 2_147_483_647  # 2**31 - 1: positions and codes are folded below it
 MASK = 2**31 - 1  # values stay in 31 bits: a product of two is under 2**62
 #: two independent hash rounds: (multiplier, multiplier, seed), each below 2**31
 MIX = ((0x45D9F3B, 0x2C1B3C6D, 0x5BD1E995), (0x119DE1F3, 0x2F2D8A5B, 0x3C6EF372))
-TIE_STEPS = 3  # ties in counts at the cut-off: first steps in alphabetical order decide
+PREFIX_BITS = 62  # the packed first steps stay below 2**62 (int64 on every engine)
+
+
+def layout(n_codes: int) -> tuple[int, int]:
+    """(bits per step, steps packed exactly) for step codes 1..``n_codes``.
+
+    >>> layout(15), layout(16), layout(100)
+    ((4, 15), (5, 12), (7, 8))
+    """
+    bits = max(1, int(n_codes).bit_length())
+    return bits, max(1, PREFIX_BITS // bits)
+
+
+def packed_steps(pk: int, length: int, n_codes: int) -> list[int]:
+    """The codes of the first ``min(length, K)`` steps packed in ``pk`` (see :func:`layout`).
+
+    >>> pk = (3 << 4 * 14) | (1 << 4 * 13)  # steps 3, 1 of 15 codes
+    >>> packed_steps(pk, 2, 15)
+    [3, 1]
+    """
+    bits, k = layout(n_codes)
+    low = (1 << bits) - 1
+    return [(int(pk) >> (bits * (k - pos))) & low for pos in range(1, min(length, k) + 1)]
 
 
 def mix(x: ibis.IntegerValue, a: int, b: int, seed: int) -> ibis.IntegerValue:
@@ -56,16 +86,18 @@ def mix_int(x: int, a: int, b: int, seed: int) -> int:
 def key_aggregates(
     pos: ibis.IntegerValue, code: ibis.IntegerValue, n_codes: int, take: ibis.BooleanValue | None
 ) -> dict[str, ibis.Value]:
-    """The per-journey aggregates ``_s1``, ``_s2`` (the key) and ``_c1``.. (first steps) of
-    the steps where ``take`` holds (None: every step); ``pos`` and ``code`` are int64."""
+    """The per-journey aggregates ``_pk`` (the first steps, packed) and ``_s1``, ``_s2``
+    (hash sums of the later steps) of the steps where ``take`` holds (None: every step);
+    ``pos`` (1-based) and ``code`` (1..n_codes) are int64."""
+    bits, k = layout(n_codes)
+    head = pos <= k if take is None else take & (pos <= k)
+    tail = pos > k if take is None else take & (pos > k)
+    out = {"_pk": bit_or(ibis.ifelse(head, code << ((k - pos) * bits), 0).cast("int64"))}
     x = (pos * (n_codes + 1) + code) % P  # (pos, code) -> x: one to one
-    out = {}
     for i, m in enumerate(MIX):
-        # summed as float64: exact (each term < 2**31, so any journey under 2**22 steps stays
-        # below 2**53) and far cheaper than DuckDB's 128-bit sum of int64
-        total = mix(x, *m).cast("float64").sum(where=take)
-        out[f"_s{i + 1}"] = total.cast("int64").fill_null(0)
-    for k in range(1, TIE_STEPS + 1):
-        first = pos == k if take is None else take & (pos == k)
-        out[f"_c{k}"] = code.max(where=first).fill_null(0)
+        # only past the K-th step (a CASE: the hash is not computed on the other rows);
+        # summed as float64: exact (each term < 2**31, so any journey under 2**22 steps
+        # stays below 2**53) and far cheaper than DuckDB's 128-bit sum of int64
+        term = ibis.ifelse(tail, mix(x, *m).cast("float64"), 0.0)
+        out[f"_s{i + 1}"] = term.sum().cast("int64").fill_null(0)
     return out

@@ -82,7 +82,10 @@ class PreparedEvents:
         )
 
     def release(self) -> None:
-        """Drop the table from the engine now (otherwise when this object is collected)."""
+        """Drop the kept tables from the engine now (otherwise when neither these events nor
+        a result reading them is in use). Results that read them (``build_journeys``)
+        stop working: bring them over with ``to_frame()`` first."""
+        self.sessions.released = True
         if self._finalizer is not None:
             self._finalizer()
 
@@ -121,9 +124,17 @@ def prepare_events(
     eng, source = events_table(events, engine)
     coded = build(eng, source, gap, split_on_conversion)
     coded.table, drop = materialise(eng, coded.table)
+    coded.kept = [drop]
     prepared = PreparedEvents(eng, source, coded, gap, split_on_conversion)
-    prepared._finalizer = weakref.finalize(prepared, drop)
+    # the tables live while the coded table is used: by these events or by a result that
+    # reads them (build_journeys' result reads the shared journey rows)
+    prepared._finalizer = weakref.finalize(coded, _drop_all, coded.kept)
     return prepared
+
+
+def _drop_all(drops: list) -> None:
+    for drop in reversed(drops):
+        drop()
 
 
 def materialise(eng: Engine, expr: ibis.Table) -> tuple[ibis.Table, Any]:

@@ -81,12 +81,14 @@ def cut_journeys(
     split: bool,
     conversion: ibis.BooleanValue,
     previous_of: ibis.Value | None = None,
+    renumber: bool = False,
 ) -> ibis.Table:
     """Journeys by an inactivity gap of ``limit_us`` microseconds (and, with ``split``,
     after each ``conversion``), each customer's events in ``order``: one sort for lag, lead
     and row number, a second for the running journey number.
 
-    Adds journey_id (1, 2, ... per customer), step, is_last and ``_seq`` (when absent);
+    Adds journey_id (1, 2, ... per customer), step, is_last and ``_seq`` (when absent, or
+    with ``renumber``: each customer's events numbered 0, 1, ... in ``order``);
     with ``previous_of`` also ``_prev`` (its value on the journey's previous event) and
     ``_dt`` (microseconds since that event), null on a journey's first event.
     """
@@ -103,7 +105,7 @@ def cut_journeys(
         extra["_prev"] = ibis.ifelse(new, ibis.null(previous_of.type()), previous_of.lag().over(w))
         extra["_dt"] = ibis.ifelse(new, ibis.null("int64"), us - before)
     t = t.mutate(_new=new, is_last=last, _row=ibis.row_number().over(w), **extra)
-    if SEQ not in t.columns:
+    if renumber or SEQ not in t.columns:
         t = t.mutate(**{SEQ: t._row.cast("int64")})
     running = ibis.cumulative_window(group_by=t.customer_id, order_by=t._row)
     t = t.mutate(

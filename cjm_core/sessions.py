@@ -33,14 +33,15 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
 import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
+from .errors import CjmError
 from .sequences import CONVERSION, cut_journeys, given_journeys
 
 
@@ -55,6 +56,14 @@ class Sessions:
     event_types: list[str]
     channels: list[str] | None  # None: the events have no channel column
     key: tuple  # the journey options (see cjm_core.prepared.options_key)
+    #: for a table kept on the engine (:func:`cjm_core.prepare_events`): the functions that
+    #: drop it and the tables derived from it; None for an expression
+    kept: list | None = None
+    released: bool = False
+    #: ``_seq`` numbers each customer's events in journey order (0, 1, ...), so it alone
+    #: orders them; otherwise it is the input order, used after the timestamp
+    ordinal: bool = False
+    _derived: dict = field(default_factory=dict, repr=False)
 
     def tp_code(self) -> dict[str, int]:
         """Touchpoint -> code."""
@@ -67,6 +76,20 @@ class Sessions:
     @property
     def n_events(self) -> int:
         return int(self.counts["events"].sum())
+
+    def derived(self, name: str, build: Callable[[], ibis.Table]) -> ibis.Table:
+        """A table computed from this kept table by ``build()``, kept on the engine on first
+        use and dropped with it (e.g. the per-journey rows that journeys and path variants
+        share)."""
+        from .prepared import materialise
+
+        if self.kept is None:
+            raise TypeError("only a kept table has derived tables")
+        if name not in self._derived:
+            table, drop = materialise(self.engine, build())
+            self.kept.append(drop)
+            self._derived[name] = table
+        return self._derived[name]
 
     def decoded(self) -> ibis.Table:
         """The table with ``touchpoint`` and ``event_type`` as text again (for analyses
@@ -92,6 +115,11 @@ def sessions(
 
     if isinstance(events, PreparedEvents):
         eng, t = events.engine_for(engine), events.source
+        if events.sessions.released:
+            raise CjmError(
+                "These prepared events were released (release() drops their tables); "
+                "prepare the events again."
+            )
         wanted = options_key(gap, split_on_conversion, "journey_id" in t.columns)
         if wanted == events.sessions.key:
             return events.sessions
@@ -147,12 +175,15 @@ def build(
     if key == ("ids",):
         table = given_journeys(n, order, previous_of="_tp")
     else:
-        table = cut_journeys(n, order, key[1], split_on_conversion, n._conv, previous_of=n._tp)
+        table = cut_journeys(
+            n, order, key[1], split_on_conversion, n._conv, previous_of=n._tp, renumber=True
+        )
         table = table.mutate(journey_id=table.journey_id.cast("int32"))
     # narrow integers: the table is kept for several analyses (cast to int64 before
     # arithmetic: DuckDB and Spark raise on overflow)
     table = table.mutate(step=table.step.cast("int32"), _prev=table._prev.cast(table._tp.type()))
-    return Sessions(eng, table, counts, touchpoints, event_types, channels, key)
+    ordinal = key != ("ids",) or SEQ not in t.columns
+    return Sessions(eng, table, counts, touchpoints, event_types, channels, key, ordinal=ordinal)
 
 
 def code_of(vocabulary: list[str]) -> dict[str, int]:

@@ -33,9 +33,16 @@ import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
 from .errors import CjmError
-from .journeys import StepCodes, apply_codes, session_codes
+from .journeys import (
+    StepCodes,
+    apply_codes,
+    same_codes,
+    session_codes,
+    shared_journeys,
+    shares_journeys,
+)
 from .model import JourneyCatalog
-from .path_keys import TIE_STEPS, key_aggregates
+from .path_keys import key_aggregates, layout, packed_steps
 from .prepared import PreparedEvents
 from .results import AnalysisResult
 from .sessions import Sessions, build, sessions
@@ -159,22 +166,33 @@ def path_variants(
             )
     anchor_code = ses.tp_code().get(anchor) if anchor is not None else None
     plan = _Plan(codes, collapse_repeats, max_length, before, after, anchor_code)
-    buckets = eng.execute(_buckets(plan.journeys(coded), top, anchor is not None), ["_bucket"])
+    if plan.plain() and shares_journeys(ses) and same_codes(ses, codes):
+        journeys = _from_shared(shared_journeys(ses))  # prepared: counted from the journeys
+    else:
+        journeys = plan.journeys(coded)
+    buckets = eng.execute(_buckets(journeys, top, anchor is not None), ["_bucket"])
     shown = buckets[buckets["_bucket"].between(1, top)]
+    n_codes = len(codes.labels)
+    _, packed = layout(n_codes)
+    long = shown[shown["_len"] > packed]  # steps past the packed ones: read a journey
     paths = {}
-    if len(shown):
-        paths = _render(eng, plan, _customers(events, ses, coded, plan, shown["_rep"]))
+    if len(long):
+        paths = _render(eng, plan, _customers(events, ses, coded, plan, long["_rep"]))
     rows = []
     for _, b in shown.iterrows():
-        key = (b["_len"], bool(b["_trunc"]), b["_s1"], b["_s2"])
-        if key not in paths:
+        key = tuple(b[k] for k in _KEY)
+        if b["_len"] <= packed:
+            steps = tuple(codes.labels[c] for c in packed_steps(b["_pk"], b["_len"], n_codes))
+        elif key in paths:
+            steps = paths[key]
+        else:
             raise CjmError(
                 f"Could not render a path of customer {b['_rep']!r}: its events come in a "
                 "different order on a second reading (events tied in customer, timestamp, "
                 "touchpoint and event type but different otherwise). Add a '_seq' column "
                 "giving their order."
             )
-        rows.append(_row(paths[key], b, truncated=bool(b["_trunc"])))
+        rows.append(_row(steps, b, truncated=bool(b["_trunc"])))
     rows.sort(key=lambda r: (-r["journeys"], r["variant"]))
     rest = buckets[buckets["_bucket"] == top + 1]
     rows.append(_row((), rest.iloc[0] if len(rest) else None, other=True))
@@ -209,6 +227,16 @@ class _Plan:
         if self.max_length:
             out.append(f"paths cut after {self.max_length} steps (marked '{TRUNCATED}')")
         return out
+
+    def plain(self) -> bool:
+        """Every event is a step, in journey order (no anchor, collapsing or cut)."""
+        return not (
+            self.collapse
+            or self.max_length
+            or self.anchor_code is not None
+            or self.before is not None
+            or self.after is not None
+        )
 
     def steps(self, j: ibis.Table) -> ibis.Table:
         """Coded journey events with ``_in`` (a step of the path) and ``_pos`` (its 1-based
@@ -251,19 +279,35 @@ class _Plan:
         return agg.mutate(_len=length.cast("int64"), _trunc=truncated)
 
 
-_KEY = ["_len", "_trunc", "_s1", "_s2"]
+def _from_shared(journeys: ibis.Table) -> ibis.Table:
+    """The shared per-journey rows (with the touchpoint path keys) as :meth:`_Plan.journeys`
+    gives them for a plain path."""
+    j = journeys
+    return j.select(
+        *_JOURNEY,
+        _n=j.n_events,
+        _conv=j.converted.cast("int64"),
+        _dur=j._end - j._start,
+        _pk=j._pk,
+        _s1=j._s1,
+        _s2=j._s2,
+        _len=j.n_events.cast("int64"),
+        _trunc=ibis.literal(False),
+    )
+
+
+_KEY = ["_len", "_trunc", "_pk", "_s1", "_s2"]
+#: ties in counts: paths in the order of their first steps (the packed steps sort so),
+#: shorter first, then uncut first, then the hashed later steps
+_ORDER = ["_pk", "_len", "_trunc", "_s1", "_s2"]
 
 
 def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:
     """Journeys grouped into buckets: 1..top (the top variants), top+1 (the rest), -1 (left
     out: no anchor touchpoint)."""
     analysed = journeys.filter(journeys._n > 0) if anchored else journeys
-    v = analysed.group_by(_KEY).agg(
-        _count=analysed._len.count(),
-        **{f"_c{k}": analysed[f"_c{k}"].max() for k in range(1, TIE_STEPS + 1)},
-    )
-    order = [ibis.desc(v._count), *(v[f"_c{k}"] for k in range(1, TIE_STEPS + 1)), *_KEY]
-    v = v.mutate(_rank=ibis.row_number().over(order_by=order) + 1)
+    v = analysed.group_by(_KEY).agg(_count=analysed._len.count())
+    v = v.mutate(_rank=ibis.row_number().over(order_by=[ibis.desc(v._count), *_ORDER]) + 1)
     ranks = v.select(**{f"{k}_v": v[k] for k in _KEY}, _rank=v._rank)
     j = journeys.left_join(ranks, [journeys[k] == ranks[f"{k}_v"] for k in _KEY])
     bucket = ibis.cases(
@@ -318,7 +362,7 @@ def _render(eng: Engine, plan: _Plan, mine: ibis.Table) -> dict:
     paths: dict = {}
     for (_, _), part in df.groupby(_JOURNEY, sort=True):
         first = part.iloc[0]
-        key = (first["_len"], bool(first["_trunc"]), first["_s1"], first["_s2"])
+        key = tuple(first[k] for k in _KEY)
         paths.setdefault(key, tuple(labels[c] for c in part["_code"]))
     return paths
 

@@ -105,7 +105,7 @@ def _catalog_with(catalog, touchpoints):
     return JourneyCatalog.from_dict(data)
 
 
-@pytest.mark.parametrize(("fn", "options"), ANALYSES[:1] + ANALYSES[2:3] + ANALYSES[5:8])
+@pytest.mark.parametrize(("fn", "options"), ANALYSES[:1] + ANALYSES[2:3] + ANALYSES[5:11])
 def test_prepared_on_spark_equals_duckdb(fn, options, spark_engine, tmp_path):
     path = tmp_path / "events.parquet"  # a file: the order of ties is generated
     random_log(seed=5).to_parquet(path)
@@ -193,3 +193,28 @@ def test_empty_log_one_event_and_bad_input():
     assert transitions(one).to_frame()["count"].sum() == 2  # (start) > tp > (end)
     with pytest.raises(MissingColumnError, match="touchpoint"):
         prepare_events(events.drop(columns="touchpoint"))
+
+
+def test_journeys_and_path_variants_share_one_journey_table():
+    engine = duckdb_engine()
+    events = random_log(seed=9)
+    prepared = prepare_events(events, gap="30min", engine=engine)
+    before = set(engine.con.list_tables())
+    variants = path_variants(prepared, top=6)  # builds the shared per-journey rows
+    journeys = build_journeys(prepared)  # reads them
+    added = set(engine.con.list_tables()) - before
+    assert len(added) == 1, added
+    assert_identical(variants, path_variants(events, top=6, engine=engine))
+    assert_identical(journeys, build_journeys(events, engine=engine))
+    assert len(journeys) == journeys.to_frame().shape[0] > 0
+    # options that change the steps read the journey table of their own
+    cleaned = path_variants(prepared, top=4, collapse_repeats=True)
+    assert_identical(cleaned, path_variants(events, top=4, collapse_repeats=True, engine=engine))
+    again = build_journeys(prepared)
+    prepared.release()
+    assert not added & set(engine.con.list_tables())
+    assert len(journeys.to_frame()) > 0  # brought over before the release
+    with pytest.raises(CjmError, match="released"):
+        len(again)
+    with pytest.raises(CjmError, match="released"):
+        transitions(prepared)

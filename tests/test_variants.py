@@ -301,3 +301,61 @@ def test_no_two_paths_of_an_exhaustive_set_share_a_key(n_codes, length):
     keys = np.stack([mix_int(x, *m).sum(axis=1) for m in MIX], axis=1)
     assert len(keys) == n_codes**length
     assert len(np.unique(keys, axis=0)) == len(keys)
+
+
+def test_layout_and_packed_steps_round_trip():
+    from cjm_core.path_keys import layout, packed_steps
+
+    assert layout(1) == (1, 62) and layout(15) == (4, 15) and layout(63) == (6, 10)
+    bits, k = layout(15)
+    steps = [15, 1, 7, 7, 2]
+    pk = sum(c << bits * (k - pos) for pos, c in enumerate(steps, start=1))
+    assert packed_steps(pk, len(steps), 15) == steps
+    assert packed_steps(pk, 99, 15)[: len(steps)] == steps  # past the path: zeros
+    assert pk < 2**62
+
+
+@pytest.mark.parametrize("prefix_bits", [62, 4])
+def test_paths_longer_than_the_packed_steps_are_hashed_and_still_exact(
+    monkeypatch, on_both, prefix_bits
+):
+    # 4 touchpoints take 3 bits: 62 bits pack 20 steps; 4 bits pack 1 step, so almost every
+    # path here has a hashed tail and is rendered from a representative journey
+    import cjm_core.path_keys as path_keys
+
+    monkeypatch.setattr(path_keys, "PREFIX_BITS", prefix_bits)
+    events = random_log(seed=21)
+    tps = ["website", "mobile_app", "call_centre", "store"]
+    long = pd.DataFrame(  # two customers with the same 25-step journey, 1 min apart
+        {
+            "customer_id": ["long1"] * 25 + ["long2"] * 25,
+            "timestamp": pd.Timestamp("2025-01-01", tz="UTC")
+            + pd.to_timedelta(list(range(25)) * 2, "min"),
+            "touchpoint": [tps[i * 7 % 4] for i in range(25)] * 2,
+            "event_type": "interaction",
+        }
+    )
+    events = pd.concat([events, long], ignore_index=True)
+    out = on_both(path_variants, events, top=10_000).to_frame()
+    expected = brute_force_paths(events).value_counts()
+    shown = out.iloc[:-1]
+    assert dict(zip(shown["variant"], shown["journeys"], strict=True)) == expected.to_dict()
+    assert shown["n_steps"].max() == 25
+    assert shown.loc[shown["n_steps"] == 25, "journeys"].tolist() == [2]
+
+
+def test_ties_at_the_cut_off_go_to_paths_in_step_order(on_both):
+    # five paths of one journey each: the top 3 by the order of their steps (codes follow
+    # the alphabet), a path before its own extensions
+    paths = [["web", "call"], ["app"], ["web"], ["app", "web", "call"], ["call", "app"]]
+    events = pd.DataFrame(
+        [
+            (f"c{i}", pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(minutes=k), tp)
+            for i, path in enumerate(paths)
+            for k, tp in enumerate(path)
+        ],
+        columns=["customer_id", "timestamp", "touchpoint"],
+    )
+    out = on_both(path_variants, events, top=3).to_frame()
+    assert out["variant"].tolist() == ["app", "app > web > call", "call > app", OTHER_VARIANTS]
+    assert out["journeys"].tolist() == [1, 1, 1, 2]

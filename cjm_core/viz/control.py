@@ -97,23 +97,39 @@ class ControlChart(AnalysisResult):
             edges = np.r_[x - 0.5, x[-1] + 0.5]
             for column, style in (("ucl", "--"), ("lcl", "--"), ("centre", "-")):
                 label = {"ucl": "3σ limits", "centre": "centre"}.get(column)
-                ax.stairs(t[column].to_numpy(float), edges, baseline=None, color="grey",
-                          ls=style, lw=1, label=label)
+                ax.stairs(
+                    t[column].to_numpy(float),
+                    edges,
+                    baseline=None,
+                    color="grey",
+                    ls=style,
+                    lw=1,
+                    label=label,
+                )
             if t["baseline"].any() and not t["baseline"].all():
                 inside = x[t["baseline"].to_numpy()]
-                ax.axvspan(inside.min() - 0.5, inside.max() + 0.5, color="C0", alpha=0.07,
-                           label="baseline")
+                ax.axvspan(
+                    inside.min() - 0.5, inside.max() + 0.5, color="C0", alpha=0.07, label="baseline"
+                )
         value = t["value"].to_numpy(float)
         ax.plot(x, value, color=kwargs.pop("color", "C0"), lw=1, **kwargs)
         hit = (t["signal"] != "").to_numpy()
         ax.scatter(x[~hit], value[~hit], color="C0", s=16, zorder=3)
         ax.scatter(x[hit], value[hit], color="C3", s=28, zorder=4, label="signal")
         for xi, yi, text in zip(x[hit], value[hit], t["signal"][hit], strict=True):
-            ax.annotate(_codes(text), (xi, yi), textcoords="offset points", xytext=(0, 6),
-                        ha="center", fontsize=7, color="C3")
+            ax.annotate(
+                _codes(text),
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+                color="C3",
+            )
         step = max(1, math.ceil(len(t) / 14))
-        ax.set_xticks(x[::step], [_tick(p) for p in t["period"][::step]], rotation=30,
-                      ha="right", fontsize=8)
+        ax.set_xticks(
+            x[::step], [_tick(p) for p in t["period"][::step]], rotation=30, ha="right", fontsize=8
+        )
         ax.set_ylabel(self.label)
         ax.set_title(f"{self.title} ({self.info.get('period', '')})".replace(" ()", ""))
         rules = "; ".join(f"{k} = {v}" for k, v in RULES.items())
@@ -195,8 +211,16 @@ def control_chart(
     name = touchpoint
     if touchpoint and catalog is not None and touchpoint in {tp.id for tp in catalog.touchpoints}:
         name = f"{catalog.touchpoint(touchpoint).name} ({touchpoint})"
-    return _build(counts, "p" if kind == "p" else "mean", baseline, notes, kpi=kpi, label=label,
-                  period=period, touchpoint=name)
+    return _build(
+        counts,
+        "p" if kind == "p" else "mean",
+        baseline,
+        notes,
+        kpi=kpi,
+        label=label,
+        period=period,
+        touchpoint=name,
+    )
 
 
 def control_chart_from_counts(
@@ -223,18 +247,26 @@ def control_chart_from_counts(
         kind, needed = "p", ["period", "successes", "n"]
     else:
         kind, needed = "mean", ["period", "mean", "sd", "n"]
-    need_columns(table, needed, "counts table (proportions: period, successes, n; means: period, "
-          "mean, sd, n)")
+    need_columns(
+        table,
+        needed,
+        "counts table (proportions: period, successes, n; means: period, mean, sd, n)",
+    )
     counts = table[needed].copy()
     if counts["period"].duplicated().any():
         dup = counts.loc[counts["period"].duplicated(), "period"].tolist()[:5]
         raise CjmError(f"Column 'period' repeats periods {dup}; give one row per period.")
     if isinstance(counts["period"].dtype, pd.PeriodDtype | pd.DatetimeTZDtype) or (
-            pd.api.types.is_datetime64_dtype(counts["period"])):
+        pd.api.types.is_datetime64_dtype(counts["period"])
+    ):
         counts = counts.sort_values("period", kind="stable")
     n = pd.to_numeric(counts["n"], errors="coerce")
-    _bad_rows(counts, (n.isna() | (n < 0) | (n != n.round())).to_numpy(), "n",
-              "a whole number of observations, 0 or more")
+    _bad_rows(
+        counts,
+        (n.isna() | (n < 0) | (n != n.round())).to_numpy(),
+        "n",
+        "a whole number of observations, 0 or more",
+    )
     counts["n"] = n.astype("int64")
     if kind == "p":
         s = pd.to_numeric(counts["successes"], errors="coerce")
@@ -246,8 +278,12 @@ def control_chart_from_counts(
             counts[column] = pd.to_numeric(counts[column], errors="coerce").astype(float)
         bad = (counts["n"] > 0) & counts["mean"].isna()
         bad |= (counts["n"] > 1) & ~(counts["sd"] >= 0)
-        _bad_rows(counts, bad.to_numpy(), "mean/sd",
-                  "a mean where n > 0 and a standard deviation >= 0 where n > 1")
+        _bad_rows(
+            counts,
+            bad.to_numpy(),
+            "mean/sd",
+            "a mean where n > 0 and a standard deviation >= 0 where n > 1",
+        )
     return _build(counts, kind, baseline, [], kpi=kpi, label=kpi, period=None, touchpoint=None)
 
 
@@ -264,8 +300,10 @@ def _build(counts: pd.DataFrame, kind: str, baseline, notes: list[str], **info) 
             centre = succ[base].sum() / n[base].sum() if n[base].sum() else np.nan
             sigma_hat = math.nan
             sigma = np.where(n > 0, np.sqrt(centre * (1 - centre) / n), np.nan)
-            est = (f"p-chart: centre = Σ successes / Σ n over the baseline = {centre:.4g}; "
-                   "limits centre ± 3·sqrt(centre·(1-centre)/n_i), clipped to [0, 1]")
+            est = (
+                f"p-chart: centre = Σ successes / Σ n over the baseline = {centre:.4g}; "
+                "limits centre ± 3·sqrt(centre·(1-centre)/n_i), clipped to [0, 1]"
+            )
         else:
             mean, sd = counts["mean"].to_numpy(float), counts["sd"].to_numpy(float)
             value = np.where(n > 0, mean, np.nan)
@@ -275,34 +313,55 @@ def _build(counts: pd.DataFrame, kind: str, baseline, notes: list[str], **info) 
             dof = (n[df] - 1).sum()
             sigma_hat = math.sqrt(((n[df] - 1) * sd[df] ** 2).sum() / dof) if dof else math.nan
             sigma = np.where(n > 0, sigma_hat / np.sqrt(n), np.nan)
-            est = (f"X-bar chart: centre = the mean of all baseline observations = {centre:.4g}; "
-                   f"σ̂ = pooled within-period sd sqrt(Σ(n_i-1)·sd_i² / Σ(n_i-1)) = "
-                   f"{sigma_hat:.4g} on {int(dof)} df (no c4 correction); limits centre ± "
-                   "3·σ̂/sqrt(n_i)")
+            est = (
+                f"X-bar chart: centre = the mean of all baseline observations = {centre:.4g}; "
+                f"σ̂ = pooled within-period sd sqrt(Σ(n_i-1)·sd_i² / Σ(n_i-1)) = "
+                f"{sigma_hat:.4g} on {int(dof)} df (no c4 correction); limits centre ± "
+                "3·σ̂/sqrt(n_i)"
+            )
         if not np.isfinite(centre) or (kind != "p" and not np.isfinite(sigma_hat)):
             raise CjmError(
                 f"The baseline ({base_text}) has no data to estimate the centre line and sigma"
-                " (an X-bar chart needs a period with n >= 2 there); widen the baseline.")
+                " (an X-bar chart needs a period with n >= 2 there); widen the baseline."
+            )
         lcl, ucl = centre - 3 * sigma, centre + 3 * sigma
         if kind == "p":
             lcl, ucl = np.clip(lcl, 0, 1), np.clip(ucl, 0, 1)
         diff = value - centre
         z = np.where(diff == 0, 0.0, diff / sigma)
     signal = _signals(z)
-    table = pd.DataFrame({"period": counts["period"].to_numpy(), "n": n.astype("int64"),
-                          "value": value, "centre": np.full(len(n), centre),
-                          "lcl": lcl, "ucl": ucl, "signal": signal, "baseline": base})
+    table = pd.DataFrame(
+        {
+            "period": counts["period"].to_numpy(),
+            "n": n.astype("int64"),
+            "value": value,
+            "centre": np.full(len(n), centre),
+            "lcl": lcl,
+            "ucl": ucl,
+            "signal": signal,
+            "baseline": base,
+        }
+    )
     empty = int((n == 0).sum())
     if empty:
         shown = ", ".join(str(p) for p in table.loc[n == 0, "period"][:5])
-        notes.append(f"{empty} period(s) without data kept with NaN values: {shown}"
-                     + ("..." if empty > 5 else ""))
-    notes += [est, f"baseline: {base_text}",
-              f"signals: rule 1 {RULES[1]}, rule 2 {RULES[2]} on one side of the centre, rule 3 "
-              f"{RULES[3]} on one side; {int((table['signal'] != '').sum())} period(s) flagged"]
-    info.update(chart=CHART[kind] if info.get("kpi") != "nps" else "X-bar chart (NPS points)",
-                centre=float(centre), sigma=float(sigma_hat) if kind != "p" else None,
-                baseline=base_text, signals=int((table["signal"] != "").sum()))
+        notes.append(
+            f"{empty} period(s) without data kept with NaN values: {shown}"
+            + ("..." if empty > 5 else "")
+        )
+    notes += [
+        est,
+        f"baseline: {base_text}",
+        f"signals: rule 1 {RULES[1]}, rule 2 {RULES[2]} on one side of the centre, rule 3 "
+        f"{RULES[3]} on one side; {int((table['signal'] != '').sum())} period(s) flagged",
+    ]
+    info.update(
+        chart=CHART[kind] if info.get("kpi") != "nps" else "X-bar chart (NPS points)",
+        centre=float(centre),
+        sigma=float(sigma_hat) if kind != "p" else None,
+        baseline=base_text,
+        signals=int((table["signal"] != "").sum()),
+    )
     return ControlChart(table, notes, **{k: v for k, v in info.items() if v is not None})
 
 
@@ -320,7 +379,7 @@ def _signals(z: np.ndarray) -> list[str]:
         last_side = side
         if run >= RUN:
             found.append(f"run of {run} {word} centre")
-        before = z[seen[max(0, k - 2):k]]
+        before = z[seen[max(0, k - 2) : k]]
         if abs(z[i]) > 2 and (before * side > 2).any():
             found.append(f"2 of 3 beyond 2σ {word}")
         out[i] = "; ".join(found)
@@ -342,41 +401,53 @@ def _baseline(periods: pd.Series, baseline) -> tuple[np.ndarray, str]:
         return np.ones(k, bool), f"all {k} periods"
     if isinstance(baseline, int | np.integer) and not isinstance(baseline, bool):
         if not 1 <= baseline <= k:
-            raise CjmError(f"baseline={baseline} periods, but there are {k} periods; give 1 "
-                           f"to {k}.")
+            raise CjmError(
+                f"baseline={baseline} periods, but there are {k} periods; give 1 to {k}."
+            )
         return np.arange(k) < baseline, f"the first {int(baseline)} periods"
     if not isinstance(baseline, str) or baseline.count("..") != 1:
-        raise CjmError(f"baseline must be 'YYYY-MM-DD..YYYY-MM-DD' or a number of first "
-                       f"periods; got {baseline!r}.")
+        raise CjmError(
+            f"baseline must be 'YYYY-MM-DD..YYYY-MM-DD' or a number of first "
+            f"periods; got {baseline!r}."
+        )
     low, high = (part.strip() for part in baseline.split(".."))
     try:
         lo = pd.Timestamp(low) if low else pd.Timestamp.min
         hi = pd.Timestamp(high) if high else pd.Timestamp.max
     except ValueError:
-        raise CjmError(f"baseline {baseline!r}: cannot read its dates; write "
-                       "'YYYY-MM-DD..YYYY-MM-DD'.") from None
+        raise CjmError(
+            f"baseline {baseline!r}: cannot read its dates; write 'YYYY-MM-DD..YYYY-MM-DD'."
+        ) from None
     starts = _starts(periods)
     mask = ((starts >= _naive(lo)) & (starts <= _naive(hi))).to_numpy()
     if not mask.any():
-        raise CjmError(f"baseline {baseline!r} contains none of the periods "
-                       f"({periods.iloc[0]} to {periods.iloc[-1]}).")
-    return mask, f"periods starting {low or 'from the first'} to {high or 'the last'} " \
-                 f"({int(mask.sum())})"
+        raise CjmError(
+            f"baseline {baseline!r} contains none of the periods "
+            f"({periods.iloc[0]} to {periods.iloc[-1]})."
+        )
+    return (
+        mask,
+        f"periods starting {low or 'from the first'} to {high or 'the last'} ({int(mask.sum())})",
+    )
 
 
 def _starts(periods: pd.Series) -> pd.Series:
     if isinstance(periods.dtype, pd.PeriodDtype):
         return periods.dt.start_time
     if pd.api.types.is_numeric_dtype(periods) or pd.api.types.is_bool_dtype(periods):
-        raise CjmError("A date-range baseline needs dates or pandas Periods in column 'period' "
-                       f"(got numbers, e.g. {periods.iloc[0]!r}); give a number of first periods.")
+        raise CjmError(
+            "A date-range baseline needs dates or pandas Periods in column 'period' "
+            f"(got numbers, e.g. {periods.iloc[0]!r}); give a number of first periods."
+        )
     try:
         with warnings.catch_warnings():  # "could not infer format": a failure is reported
             warnings.simplefilter("ignore", UserWarning)
             return pd.to_datetime(periods, utc=True).dt.tz_localize(None)
     except (ValueError, TypeError):
-        raise CjmError("A date-range baseline needs dates or pandas Periods in column 'period' "
-                       f"(got e.g. {periods.iloc[0]!r}); give a number of first periods.") from None
+        raise CjmError(
+            "A date-range baseline needs dates or pandas Periods in column 'period' "
+            f"(got e.g. {periods.iloc[0]!r}); give a number of first periods."
+        ) from None
 
 
 def _naive(ts: pd.Timestamp) -> pd.Timestamp:
@@ -389,12 +460,16 @@ def _check_period(period: Any) -> None:
     try:
         pd.Period("2024-01-01", freq=period)
     except (ValueError, TypeError, AttributeError):
-        raise CjmError(f"Unknown period code {period!r}; use a pandas period code such as 'D', "
-                       "'W' (Monday-Sunday), 'W-SAT', 'M', 'Q' or 'Y'.") from None
+        raise CjmError(
+            f"Unknown period code {period!r}; use a pandas period code such as 'D', "
+            "'W' (Monday-Sunday), 'W-SAT', 'M', 'Q' or 'Y'."
+        ) from None
 
 
 def _bad_rows(table: pd.DataFrame, bad: np.ndarray, column: str, expected: str) -> None:
     if bad.any():
         rows = table.index[bad].tolist()
-        raise CjmError(f"Column {column!r} must hold {expected}; {int(bad.sum())} row(s) do not "
-                       f"(rows {rows[:5]}{'...' if len(rows) > 5 else ''}). Fix those rows.")
+        raise CjmError(
+            f"Column {column!r} must hold {expected}; {int(bad.sum())} row(s) do not "
+            f"(rows {rows[:5]}{'...' if len(rows) > 5 else ''}). Fix those rows."
+        )

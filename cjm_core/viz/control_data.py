@@ -41,13 +41,19 @@ def conversion_counts(
     if touchpoint is not None:
         j = j[j["touchpoints"].map(lambda tps: touchpoint in tps)]
         notes.append(f"{len(j)} of {total} journeys visit {touchpoint}")
-    notes.append(f"journeys cut with gap={gap} (None: the events' journey_id), each counted "
-                 "in the period of its start")
+    notes.append(
+        f"journeys cut with gap={gap} (None: the events' journey_id), each counted "
+        "in the period of its start"
+    )
     key = _assign(j["start"], periods)
     g = j.assign(_p=key).groupby("_p")["converted"]
-    return pd.DataFrame({"period": periods, "successes": g.sum().reindex(periods, fill_value=0)
-                         .astype("int64").to_numpy(),
-                         "n": g.size().reindex(periods, fill_value=0).to_numpy()})
+    return pd.DataFrame(
+        {
+            "period": periods,
+            "successes": g.sum().reindex(periods, fill_value=0).astype("int64").to_numpy(),
+            "n": g.size().reindex(periods, fill_value=0).to_numpy(),
+        }
+    )
 
 
 def duration_counts(
@@ -80,29 +86,33 @@ def score_counts(
     if touchpoint is not None:
         rows = rows[rows["touchpoint"] == touchpoint]
     if rows.empty:
-        raise CjmError(f"The feedback holds no {kpi!r} answers"
-                       + (f" at touchpoint {touchpoint!r}" if touchpoint else "")
-                       + f"; metrics there: {sorted(map(str, feedback['metric'].unique()))}.")
+        raise CjmError(
+            f"The feedback holds no {kpi!r} answers"
+            + (f" at touchpoint {touchpoint!r}" if touchpoint else "")
+            + f"; metrics there: {sorted(map(str, feedback['metric'].unique()))}."
+        )
     scores = pd.to_numeric(rows["score"], errors="coerce")
     missing = int(scores.isna().sum())
     if missing:
-        notes.append(f"{missing} of {len(rows)} {kpi} answers without a numeric score were "
-                     "left out")
+        notes.append(
+            f"{missing} of {len(rows)} {kpi} answers without a numeric score were left out"
+        )
     rows, scores = rows[scores.notna()], scores[scores.notna()]
     if kpi == "nps":
         from ..stats.scores import nps
 
         overall = nps(scores)  # checks the answers are whole numbers 0-10
-        scores = pd.Series(np.select([scores >= 9, scores <= 6], [100.0, -100.0], 0.0),
-                           index=scores.index)
-        notes.append(f"each answer scored +100 (9-10), 0 (7-8), -100 (0-6): the period mean "
-                     f"is its NPS; overall NPS {overall.estimate:.1f} (n = {overall.n})")
+        scores = pd.Series(
+            np.select([scores >= 9, scores <= 6], [100.0, -100.0], 0.0), index=scores.index
+        )
+        notes.append(
+            f"each answer scored +100 (9-10), 0 (7-8), -100 (0-6): the period mean "
+            f"is its NPS; overall NPS {overall.estimate:.1f} (n = {overall.n})"
+        )
     return means_per_period(scores, rows["timestamp"], periods)
 
 
-def means_per_period(
-    values: pd.Series, stamps: pd.Series, periods: pd.PeriodIndex
-) -> pd.DataFrame:
+def means_per_period(values: pd.Series, stamps: pd.Series, periods: pd.PeriodIndex) -> pd.DataFrame:
     """``period, mean, sd, n`` of ``values`` grouped by the period of ``stamps`` (UTC)."""
     g = values.astype(float).groupby(_assign(stamps, periods))
     stats = g.agg(["mean", "std", "size"]).reindex(periods)
@@ -119,5 +129,6 @@ def need_columns(table: pd.DataFrame, columns: list[str], what: str) -> None:
     """Raise a CjmError naming the ``columns`` the table lacks."""
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise CjmError(f"The {what} lack column(s) {missing}; columns there: "
-                       f"{list(table.columns)}.")
+        raise CjmError(
+            f"The {what} lack column(s) {missing}; columns there: {list(table.columns)}."
+        )
