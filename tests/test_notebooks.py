@@ -104,8 +104,15 @@ def test_study_writes_the_report_folder(study_run, banking_data):
     text = re.sub(r"<[^>]+>", "", html)  # code is highlighted token by token
     assert "load_bundle(" not in text and "record(" not in text  # inputs hidden
     assert "Before/after study" in html and "<table" in html
-    for section in ("Design and checks", "Results", "Effects with their intervals",
-                    "The time series", "By persona", "Return on investment", "Conclusion"):
+    for section in (
+        "Design and checks",
+        "Results",
+        "Effects with their intervals",
+        "The time series",
+        "By persona",
+        "Return on investment",
+        "Conclusion",
+    ):
         assert section in html, section  # fmt: skip
     assert html.count("data:image/png;base64,") >= 2  # forest plot and time series, embedded
     assert "Planted effects detected" in html and "covered" in html
