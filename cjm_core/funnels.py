@@ -162,9 +162,11 @@ def funnel(
         state = mark_excluded(state, base, q.excluded, q.plan, seconds, order)
     expr = count_steps(state, q.plan, grouped=breakdown is not None)
     check = known_ids(level, catalog) is None  # no vocabulary: ids must occur in the events
-    if check:  # answered by the same query (the filtered events are shared)
+    if check and q.present is None:  # answered by the same query (the filtered events are shared)
         expr = expr.cross_join(presence(base, q.values))
     counts = eng.execute(expr, order_by=["bd"] if breakdown else None)
+    if check and q.present is not None:  # prepared events: their vocabulary tells
+        counts = counts.assign(**{f"has{i}": has for i, has in enumerate(q.present)})
     notes = []
     if check:
         notes += _check_present(eng, every, base, counts, all_values, level, column, excl_ids)
@@ -203,6 +205,7 @@ class _Query:
     plan: list[FunnelStep]
     values: list[Any]
     excluded: tuple[Any, ...]
+    present: list[bool] | None = None  # which values occur in the events, when known
 
     @classmethod
     def on_codes(cls, ses: Any, q: _Query, strict: bool) -> _Query:
@@ -222,7 +225,9 @@ class _Query:
         if not strict or ses.ordinal:
             table = table.filter(table[column].isin(list(coded(q.values)) or [-1]))
         plan = [replace(step, values=coded(step.values)) for step in q.plan]
-        return cls(table, column, plan, list(coded(q.values)), coded(q.excluded))
+        values = list(coded(q.values))
+        present = [v != -1 for v in values]
+        return cls(table, column, plan, values, coded(q.excluded), present)
 
 
 # -- checks that need the data ---------------------------------------------------------------

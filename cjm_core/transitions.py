@@ -220,18 +220,16 @@ def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
         _kind=ibis.literal(-2, "int64"),
         _dt=ibis.null("int64"),
     )
-    first = j.filter(j.step == 1)
-    marker = first.select(
-        _from=ibis.null("int64"),
-        _tp=ibis.null("int64"),
-        _kind=ibis.literal(_MARKER, "int64"),
-        _dt=ibis.null("int64"),
-    )
-    rows = into.filter(into._kind != -9).union(out).union(marker)
+    rows = into.filter(into._kind != -9).union(out)
     grouped = rows.group_by(["_from", "_tp", "_kind"]).agg(
         _count=rows._kind.count(), _median_us=rows._dt.cast("float64").median()
     )
     df = ses.engine.execute(grouped, order_by=["_kind", "_from", "_tp"])
+    # the journeys, counted on their own (cheaper than a row per journey in the group-by)
+    journeys = ses.engine.execute(j.aggregate(n=(j.step == 1).cast("int64").sum()))["n"]
+    marker = {"_from": None, "_tp": None, "_kind": _MARKER, "_median_us": float("nan")}
+    marker["_count"] = int(journeys.fillna(0).iloc[0])
+    df = pd.concat([pd.DataFrame([marker]), df], ignore_index=True)
     # session codes -> step codes (the same touchpoints; missing ones have their own code)
     step_of = {label: code for code, label in codes.labels.items()}
     names = ses.tp_name()

@@ -2,13 +2,16 @@
 
 Each journey's path is the sequence of its events' steps in journey order (conversion events
 included, at their touchpoint). Paths are never joined into strings on the engine: each
-journey gets a key (its length plus two sums of a per-step integer hash of (position, step
-code), a 62-bit order-sensitive fingerprint computed with 31-bit integer arithmetic that is
-exact on every engine; see :mod:`cjm_core.path_keys`), journeys are counted by key, and only
-the top variants are rendered as text, from one representative journey each. Two different
-paths of the same length share a key only if both 31-bit sums collide (odds of about 1 in
-4e18 per pair): not impossible, so the key is a fingerprint, not a proof of equality. The
-top variants plus one "(other variants)" row always add up to all journeys analysed.
+journey gets a key (its length, its first steps packed exactly into one integer, and two
+sums of a 31-bit hash of (position, step code) over any later steps; integer arithmetic that
+gives the same values on every engine, see :mod:`cjm_core.path_keys`), journeys are counted
+by key, and only the top variants are rendered as text, decoded from the packed steps (or,
+for paths longer than those, from one representative journey). Paths of up to 15 steps over
+15 touchpoints are identified exactly; two longer paths with the same first steps share a
+key only if both 31-bit sums collide (odds of about 1 in 4e18 per pair). On prepared events
+(:func:`cjm_core.prepare_events`) the keys of plain touchpoint paths are computed once, with
+the journeys of :func:`cjm_core.build_journeys`. The top variants plus one "(other
+variants)" row always add up to all journeys analysed.
 
 Example::
 
@@ -127,8 +130,9 @@ def path_variants(
         it are left out (a note counts them) and shares are of the journeys that do.
     :returns: :class:`PathVariants`, ordered by journeys (descending) then path text, then
         the "(other variants)" row (always present; zero when every variant is shown).
-        When variants tie at the cut-off, those whose first steps come first
-        alphabetically are shown. An empty log gives an empty table.
+        When variants tie at the cut-off, those whose steps come first alphabetically
+        (step by step, a path before its extensions) are shown. An empty log gives an
+        empty table.
 
     Example::
 

@@ -193,6 +193,11 @@ def test_empty_log_one_event_and_bad_input():
     assert transitions(one).to_frame()["count"].sum() == 2  # (start) > tp > (end)
     with pytest.raises(MissingColumnError, match="touchpoint"):
         prepare_events(events.drop(columns="touchpoint"))
+    prepared = prepare_events(events, gap="30min")  # a typo in a step: told from the codes
+    with pytest.raises(CjmError, match=r"\['wbe'\] in steps occur in no event"):
+        funnel(prepared, ["wbe", "shop"])
+    with pytest.raises(CjmError, match=r"\['nowhere'\] in exclude occur in no event"):
+        funnel(prepared, ["web", "shop"], exclude=["nowhere"])
 
 
 def test_journeys_and_path_variants_share_one_journey_table():
