@@ -210,6 +210,9 @@ _default: Engine | None = None
 
 def duckdb_engine(threads: int | None = None) -> Engine:
     """A fresh in-process DuckDB engine (``threads``: DuckDB's worker threads)."""
+    from .duckdb_compat import patch
+
+    patch()  # Ibis 12 on DuckDB 2
     config = {"threads": threads} if threads else {}
     return Engine("duckdb", ibis.duckdb.connect(**config))
 

@@ -1,0 +1,36 @@
+"""Ibis 12 on the pinned DuckDB: what it calls by DuckDB 1.x names works, without warnings."""
+
+from __future__ import annotations
+
+import warnings
+
+import duckdb
+import ibis
+import pandas as pd
+
+from cjm_core.engine import duckdb_engine
+
+
+def test_table_listing_creation_and_batches_work_without_warnings():
+    engine = duckdb_engine()
+    con = engine.con
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        kept = con.create_table("kept", ibis.memtable(pd.DataFrame({"a": [1, 2, 3]})), temp=True)
+        assert "kept" in con.list_tables()
+        batches = list(con.to_pyarrow_batches(kept.filter(kept.a > 1), chunk_size=1))
+        assert sum(b.num_rows for b in batches) == 2
+        assert con.list_catalogs() and con.list_databases()
+    con.raw_sql('DROP TABLE "kept"')
+    assert "kept" not in con.list_tables()
+
+
+def test_the_patch_only_adds_missing_names():
+    from cjm_core.duckdb_compat import patch
+
+    patch()
+    patch()  # idempotent
+    cursor = duckdb.connect().execute("SELECT 42 AS x")
+    assert cursor.fetch_arrow_table().column("x").to_pylist() == [42]
+    if int(duckdb.__version__.split(".")[0]) < 2:  # 1.x keeps its own methods
+        assert duckdb.DuckDBPyConnection.fetch_arrow_table.__module__ != "cjm_core.duckdb_compat"
