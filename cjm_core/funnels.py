@@ -152,8 +152,9 @@ def funnel(
     q = _Query(table, column, plan, all_values, tuple(excl_values))
     order = Order()
     if isinstance(events, PreparedEvents) and attribute is None:
-        q = _Query.on_codes(events.sessions, q, strict=mode == "strict")
-        order = Order(by_seq=events.sessions.ordinal)
+        kept = events.kept()
+        q = _Query.on_codes(kept, q, strict=mode == "strict")
+        order = Order(by_seq=kept.ordinal)
     entry, base = entries(q.table, q.column, q.plan, q.values, mode, attribute, order)
     if people is not None:
         entry = attach_customer_attribute(entry, people, breakdown)

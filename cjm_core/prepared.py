@@ -81,6 +81,16 @@ class PreparedEvents:
             "engine=) or prepare them again on the other engine."
         )
 
+    def kept(self) -> Any:
+        """The coded journey table kept on the engine (:class:`cjm_core.sessions.Sessions`);
+        an error once :meth:`release` has dropped it."""
+        if self.sessions.released:
+            raise CjmError(
+                "These prepared events were released (release() drops their tables); "
+                "prepare the events again."
+            )
+        return self.sessions
+
     def release(self) -> None:
         """Drop the kept tables from the engine now (otherwise when neither these events nor
         a result reading them is in use). Results that read them (``build_journeys``)

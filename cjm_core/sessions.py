@@ -41,7 +41,6 @@ import ibis
 import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
-from .errors import CjmError
 from .sequences import CONVERSION, cut_journeys, given_journeys
 
 
@@ -115,14 +114,10 @@ def sessions(
 
     if isinstance(events, PreparedEvents):
         eng, t = events.engine_for(engine), events.source
-        if events.sessions.released:
-            raise CjmError(
-                "These prepared events were released (release() drops their tables); "
-                "prepare the events again."
-            )
+        kept = events.kept()
         wanted = options_key(gap, split_on_conversion, "journey_id" in t.columns)
-        if wanted == events.sessions.key:
-            return events.sessions
+        if wanted == kept.key:
+            return kept
     else:
         eng, t = events_table(events, engine)
     return build(eng, t, gap, split_on_conversion)

@@ -223,3 +223,5 @@ def test_journeys_and_path_variants_share_one_journey_table():
         len(again)
     with pytest.raises(CjmError, match="released"):
         transitions(prepared)
+    with pytest.raises(CjmError, match="released"):
+        funnel(prepared, ["web", "shop"])
