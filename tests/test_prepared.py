@@ -225,3 +225,25 @@ def test_journeys_and_path_variants_share_one_journey_table():
         transitions(prepared)
     with pytest.raises(CjmError, match="released"):
         funnel(prepared, ["web", "shop"])
+
+
+def test_many_touchpoints_and_a_missing_customer_id_on_prepared_events():
+    many = [f"tp{i:02d}" for i in range(70)]  # journeys kept as text sets: their own table
+    events = random_log(seed=12, customers=40, tps=many)
+    events.loc[5, "customer_id"] = None  # a missing id keeps its events, as without preparing
+    engine = duckdb_engine()
+    prepared = prepare_events(events, gap="30min", engine=engine)
+    journeys = build_journeys(prepared)
+    assert_identical(journeys, build_journeys(events, engine=engine))
+    frame = journeys.to_frame()
+    assert set(frame["customer_id"].dropna()) == set(events["customer_id"].dropna())
+    assert frame["customer_id"].isna().sum() >= 1
+    assert frame["journey_id"].dropna().str.match(r"c\d{3}#\d+$").all()
+    # a customers table is matched on the ids (one customer the events lack is ignored)
+    people = pd.DataFrame({"customer_id": [*sorted(set(events["customer_id"].dropna())), "zz"]})
+    people["segment"] = ["a" if i % 3 else "b" for i in range(len(people))]
+    options = {"window": "30D", "breakdown": "segment", "customers": people, "mode": "any"}
+    steps = events["touchpoint"].value_counts().index[:2].tolist()
+    out = funnel(prepared, steps, **options)
+    assert_identical(out, funnel(events, steps, engine=engine, **options))
+    assert set(out.to_frame()["segment"]) == {"a", "b", None}  # None: the missing id
