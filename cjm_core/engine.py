@@ -214,7 +214,11 @@ def duckdb_engine(threads: int | None = None) -> Engine:
 
     patch()  # Ibis 12 on DuckDB 2
     config = {"threads": threads} if threads else {}
-    return Engine("duckdb", ibis.duckdb.connect(**config))
+    con = ibis.duckdb.connect(**config)
+    # DuckDB 2 draws a progress bar on stdout for queries over 2 s: it would land in
+    # notebook outputs and reports (a session setting, so set after connecting)
+    con.raw_sql("SET enable_progress_bar = false")
+    return Engine("duckdb", con)
 
 
 def spark_engine(session: Any) -> Engine:

@@ -34,3 +34,22 @@ def test_the_patch_only_adds_missing_names():
     assert cursor.fetch_arrow_table().column("x").to_pylist() == [42]
     if int(duckdb.__version__.split(".")[0]) < 2:  # 1.x keeps its own methods
         assert duckdb.DuckDBPyConnection.fetch_arrow_table.__module__ != "cjm_core.duckdb_compat"
+
+
+SCRIPT = """
+import duckdb
+from cjm_core.engine import duckdb_engine
+setting = "SELECT current_setting('enable_progress_bar')"
+print(duckdb.connect().execute(setting).fetchall(), duckdb_engine().con.raw_sql(setting).fetchall())
+"""
+
+
+def test_no_progress_bar_reaches_the_output():
+    # DuckDB 2 draws its bar on stdout (into notebook outputs) for queries over 2 s; it is
+    # on by default outside pytest's capture, so ask a fresh process
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["[(True,)]", "[(False,)]"]  # DuckDB's default, the engine's
