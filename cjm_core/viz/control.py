@@ -34,7 +34,6 @@ Example::
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -42,6 +41,7 @@ import pandas as pd
 
 from ..errors import CjmError
 from ..results import AnalysisResult
+from .control_checks import bad_rows, baseline_periods, check_period, naive
 from .control_data import (
     conversion_counts,
     duration_counts,
@@ -87,54 +87,9 @@ class ControlChart(AnalysisResult):
         """The chart: points (red with their rule numbers where a rule fires), the centre
         line, 3-sigma limits stepped per period, the baseline shaded. ``kwargs`` go to the
         line joining the points."""
-        from matplotlib.figure import Figure
+        from .control_plot import draw
 
-        t = self.table
-        fig = Figure(figsize=(max(7.0, 0.22 * len(t) + 3), 4.0), layout="constrained")
-        ax = fig.subplots()
-        x = np.arange(len(t), dtype=float)
-        if len(t):
-            edges = np.r_[x - 0.5, x[-1] + 0.5]
-            for column, style in (("ucl", "--"), ("lcl", "--"), ("centre", "-")):
-                label = {"ucl": "3σ limits", "centre": "centre"}.get(column)
-                ax.stairs(
-                    t[column].to_numpy(float),
-                    edges,
-                    baseline=None,
-                    color="grey",
-                    ls=style,
-                    lw=1,
-                    label=label,
-                )
-            if t["baseline"].any() and not t["baseline"].all():
-                inside = x[t["baseline"].to_numpy()]
-                ax.axvspan(
-                    inside.min() - 0.5, inside.max() + 0.5, color="C0", alpha=0.07, label="baseline"
-                )
-        value = t["value"].to_numpy(float)
-        ax.plot(x, value, color=kwargs.pop("color", "C0"), lw=1, **kwargs)
-        hit = (t["signal"] != "").to_numpy()
-        ax.scatter(x[~hit], value[~hit], color="C0", s=16, zorder=3)
-        ax.scatter(x[hit], value[hit], color="C3", s=28, zorder=4, label="signal")
-        for xi, yi, text in zip(x[hit], value[hit], t["signal"][hit], strict=True):
-            ax.annotate(
-                _codes(text),
-                (xi, yi),
-                textcoords="offset points",
-                xytext=(0, 6),
-                ha="center",
-                fontsize=7,
-                color="C3",
-            )
-        step = max(1, math.ceil(len(t) / 14))
-        ax.set_xticks(
-            x[::step], [_tick(p) for p in t["period"][::step]], rotation=30, ha="right", fontsize=8
-        )
-        ax.set_ylabel(self.label)
-        ax.set_title(f"{self.title} ({self.info.get('period', '')})".replace(" ()", ""))
-        rules = "; ".join(f"{k} = {v}" for k, v in RULES.items())
-        ax.legend(fontsize=7, loc="best", title=f"rules: {rules}", title_fontsize=7)
-        return fig
+        return draw(self, **kwargs)
 
 
 def control_chart(
@@ -180,7 +135,7 @@ def control_chart(
     if kpi not in KPIS:
         raise CjmError(f"Unknown kpi {kpi!r}; choose one of: {', '.join(KPIS)}.")
     source, kind, label = KPIS[kpi]
-    _check_period(period)
+    check_period(period)
     from ..engine import catalog_of
 
     catalog = catalog_of(data, catalog)
@@ -201,7 +156,7 @@ def control_chart(
         )
     notes: list[str] = []
     stamps = pd.to_datetime(table["timestamp"], utc=True)
-    periods = pd.period_range(_naive(stamps.min()), _naive(stamps.max()), freq=period)
+    periods = pd.period_range(naive(stamps.min()), naive(stamps.max()), freq=period)
     if kpi == "conversion":
         counts = conversion_counts(table, periods, touchpoint, catalog, gap, notes)
     elif source == "events":
@@ -261,7 +216,7 @@ def control_chart_from_counts(
     ):
         counts = counts.sort_values("period", kind="stable")
     n = pd.to_numeric(counts["n"], errors="coerce")
-    _bad_rows(
+    bad_rows(
         counts,
         (n.isna() | (n < 0) | (n != n.round())).to_numpy(),
         "n",
@@ -271,14 +226,14 @@ def control_chart_from_counts(
     if kind == "p":
         s = pd.to_numeric(counts["successes"], errors="coerce")
         bad = s.isna() | (s < 0) | (s > counts["n"]) | (s != s.round())
-        _bad_rows(counts, bad.to_numpy(), "successes", "a whole number between 0 and n")
+        bad_rows(counts, bad.to_numpy(), "successes", "a whole number between 0 and n")
         counts["successes"] = s.astype("int64")
     else:
         for column in ("mean", "sd"):
             counts[column] = pd.to_numeric(counts[column], errors="coerce").astype(float)
         bad = (counts["n"] > 0) & counts["mean"].isna()
         bad |= (counts["n"] > 1) & ~(counts["sd"] >= 0)
-        _bad_rows(
+        bad_rows(
             counts,
             bad.to_numpy(),
             "mean/sd",
@@ -292,7 +247,7 @@ def control_chart_from_counts(
 
 def _build(counts: pd.DataFrame, kind: str, baseline, notes: list[str], **info) -> ControlChart:
     n = counts["n"].to_numpy(dtype=float)
-    base, base_text = _baseline(counts["period"], baseline)
+    base, base_text = baseline_periods(counts["period"], baseline)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "p":
             succ = counts["successes"].to_numpy(dtype=float)
@@ -384,92 +339,3 @@ def _signals(z: np.ndarray) -> list[str]:
             found.append(f"2 of 3 beyond 2σ {word}")
         out[i] = "; ".join(found)
     return out
-
-
-def _tick(p: Any) -> str:
-    """Weeks by their first day (2024-04-01), other periods as pandas writes them."""
-    return str(p.start_time.date()) if isinstance(p, pd.Period) and "W" in p.freqstr else str(p)
-
-
-def _codes(text: str) -> str:
-    return ",".join(str(k) for k, key in ((1, "CL"), (2, "run of"), (3, "2 of 3")) if key in text)
-
-
-def _baseline(periods: pd.Series, baseline) -> tuple[np.ndarray, str]:
-    k = len(periods)
-    if baseline is None:
-        return np.ones(k, bool), f"all {k} periods"
-    if isinstance(baseline, int | np.integer) and not isinstance(baseline, bool):
-        if not 1 <= baseline <= k:
-            raise CjmError(
-                f"baseline={baseline} periods, but there are {k} periods; give 1 to {k}."
-            )
-        return np.arange(k) < baseline, f"the first {int(baseline)} periods"
-    if not isinstance(baseline, str) or baseline.count("..") != 1:
-        raise CjmError(
-            f"baseline must be 'YYYY-MM-DD..YYYY-MM-DD' or a number of first "
-            f"periods; got {baseline!r}."
-        )
-    low, high = (part.strip() for part in baseline.split(".."))
-    try:
-        lo = pd.Timestamp(low) if low else pd.Timestamp.min
-        hi = pd.Timestamp(high) if high else pd.Timestamp.max
-    except ValueError:
-        raise CjmError(
-            f"baseline {baseline!r}: cannot read its dates; write 'YYYY-MM-DD..YYYY-MM-DD'."
-        ) from None
-    starts = _starts(periods)
-    mask = ((starts >= _naive(lo)) & (starts <= _naive(hi))).to_numpy()
-    if not mask.any():
-        raise CjmError(
-            f"baseline {baseline!r} contains none of the periods "
-            f"({periods.iloc[0]} to {periods.iloc[-1]})."
-        )
-    return (
-        mask,
-        f"periods starting {low or 'from the first'} to {high or 'the last'} ({int(mask.sum())})",
-    )
-
-
-def _starts(periods: pd.Series) -> pd.Series:
-    if isinstance(periods.dtype, pd.PeriodDtype):
-        return periods.dt.start_time
-    if pd.api.types.is_numeric_dtype(periods) or pd.api.types.is_bool_dtype(periods):
-        raise CjmError(
-            "A date-range baseline needs dates or pandas Periods in column 'period' "
-            f"(got numbers, e.g. {periods.iloc[0]!r}); give a number of first periods."
-        )
-    try:
-        with warnings.catch_warnings():  # "could not infer format": a failure is reported
-            warnings.simplefilter("ignore", UserWarning)
-            return pd.to_datetime(periods, utc=True).dt.tz_localize(None)
-    except (ValueError, TypeError):
-        raise CjmError(
-            "A date-range baseline needs dates or pandas Periods in column 'period' "
-            f"(got e.g. {periods.iloc[0]!r}); give a number of first periods."
-        ) from None
-
-
-def _naive(ts: pd.Timestamp) -> pd.Timestamp:
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
-
-
-def _check_period(period: Any) -> None:
-    if not isinstance(period, str):
-        raise CjmError(f"period must be a pandas period code (text) such as 'W'; got {period!r}.")
-    try:
-        pd.Period("2024-01-01", freq=period)
-    except (ValueError, TypeError, AttributeError):
-        raise CjmError(
-            f"Unknown period code {period!r}; use a pandas period code such as 'D', "
-            "'W' (Monday-Sunday), 'W-SAT', 'M', 'Q' or 'Y'."
-        ) from None
-
-
-def _bad_rows(table: pd.DataFrame, bad: np.ndarray, column: str, expected: str) -> None:
-    if bad.any():
-        rows = table.index[bad].tolist()
-        raise CjmError(
-            f"Column {column!r} must hold {expected}; {int(bad.sum())} row(s) do not "
-            f"(rows {rows[:5]}{'...' if len(rows) > 5 else ''}). Fix those rows."
-        )
