@@ -180,7 +180,7 @@ def reference_sql(con: Any, path: str, steps: list[str]) -> tuple[dict[str, Any]
         CREATE TEMP TABLE j AS SELECT c, jno, min(ts) AS t0, max(ts) AS t1, count(*) AS n,
             bool_or(conv) AS conv, bit_xor(hash(step * 256 + code)) AS pk
         FROM s GROUP BY c, jno""")
-    n_journeys = con.execute("SELECT count(*) FROM j").fetchone()[0]
+    n_journeys = con.execute("SELECT count(*) FROM j").fetchall()[0][0]
     lap("journeys")
     top = con.execute("""
         SELECT pk, count(*) AS n, avg(conv::INT) AS rate FROM j GROUP BY pk
@@ -203,7 +203,7 @@ def reference_sql(con: Any, path: str, steps: list[str]) -> tuple[dict[str, Any]
         )
     ctes = ", ".join(f"r{i} AS ({q})" for i, q in enumerate(reached))
     counts = ", ".join(f"(SELECT count(*) FROM r{i})" for i in range(len(steps)))
-    funnel = list(con.execute(f"WITH {ctes} SELECT {counts}").fetchone())
+    funnel = list(con.execute(f"WITH {ctes} SELECT {counts}").fetchall()[0])
     lap("funnel")
     headline = {"journeys": n_journeys, "top_variant": top[0][1] if top else 0, "funnel": funnel}
     return headline, parts

@@ -218,7 +218,7 @@ def duckdb_engine(threads: int | None = None) -> Engine:
     # DuckDB 2 draws a progress bar on stdout for queries over 2 s: it would land in
     # command output and reports (a session setting, so set after connecting). In a Jupyter
     # kernel it is off already, and turning it off raises without ipywidgets.
-    if con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+    if con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
         con.raw_sql("SET enable_progress_bar = false")
     return Engine("duckdb", con)
 

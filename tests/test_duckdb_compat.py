@@ -53,3 +53,11 @@ def test_no_progress_bar_reaches_the_output():
     run = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["[(True,)]", "[(False,)]"]  # DuckDB's default, the engine's
+
+
+def test_the_engine_is_ready_for_the_next_query():
+    # DuckDB 2 refuses new work on a connection with a result not read to the end; making
+    # the engine reads its own setting query in full
+    engine = duckdb_engine()
+    events = ibis.memtable(pd.DataFrame({"a": [1, 2]}))  # registered on the connection
+    assert engine.execute(events)["a"].tolist() == [1, 2]
