@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import pandas as pd
 
 from .engine import SEQ, US, Engine
 from .errors import CjmError, UnknownTouchpointError
 from .journey_result import COLUMNS, SEP, Journeys, OnEngine, keep_on_engine
 from .model import JourneyCatalog
-from .path_keys import key_aggregates
+from .path_keys import first_step, key_aggregates
 from .sessions import Sessions, sessions
 from .sql_functions import bit_count, bit_or
 
@@ -139,7 +140,14 @@ def shared_journeys(s: Sessions) -> ibis.Table:
     :func:`build_journeys` and :func:`cjm_core.path_variants`), with the key of each
     journey's touchpoint path (``_pk``, ``_s1``, ``_s2``: :mod:`cjm_core.path_keys`).
     Only for vocabularies of at most :data:`MAX_BITS` touchpoints and channels."""
-    return s.derived("journeys", lambda: _aggregate(s.table, _masks(s), len(s.touchpoints)))
+
+    def build() -> ibis.Table:
+        t = s.table
+        longest = s.engine.execute(t.aggregate(m=t.step.max()))["m"].iloc[0]  # a quick scan
+        longest = int(longest) if pd.notna(longest) else 0
+        return _aggregate(t, _masks(s), len(s.touchpoints), longest)
+
+    return s.derived("journeys", build)
 
 
 def shares_journeys(s: Sessions) -> bool:
@@ -157,24 +165,35 @@ def _masks(s: Sessions) -> dict:
     return sets
 
 
-def _aggregate(j: ibis.Table, sets: dict, path_keys: int | None = None) -> ibis.Table:
+def _aggregate(
+    j: ibis.Table, sets: dict, path_keys: int | None = None, longest: int | None = None
+) -> ibis.Table:
     """One row per journey of the coded journey table ``j``; with ``path_keys`` (the number
     of touchpoint codes) also the key of each journey's touchpoint path (``_pk``, ``_s1``,
-    ``_s2``: see :mod:`cjm_core.path_keys`), for :func:`cjm_core.path_variants` to count."""
-    keys = {}
+    ``_s2``: see :mod:`cjm_core.path_keys`; ``longest``: the longest journey, when known),
+    for :func:`cjm_core.path_variants` to count; the first touchpoint then comes from the
+    key."""
+    keys, first = {}, {"_first": j._tp.max(where=j.step == 1)}
     if path_keys is not None:
-        keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None)
-    return j.group_by(["customer_id", "journey_id"]).agg(
+        keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None, longest)
+        first = {}
+    reductions = {k: v for k, v in keys.items() if not isinstance(v.op(), ops.Literal)}
+    out = j.group_by(["customer_id", "journey_id"]).agg(
         _start=j[US].min(),
         _end=j[US].max(),
         n_events=j[SEQ].count(),
         converted=j._conv.any(),
         value=j.value.sum(where=j._conv),
-        _first=j._tp.max(where=j.step == 1),
+        **first,
         _last=j._tp.max(where=j.is_last),
         **sets,
-        **keys,
+        **reductions,
     )
+    if path_keys is None:
+        return out
+    constants = {k: v for k, v in keys.items() if k not in reductions}
+    first_code = first_step(out._pk, path_keys).cast(j._tp.type())
+    return out.mutate(_first=first_code, **constants)
 
 
 def _bit(code: ibis.IntegerValue) -> ibis.IntegerValue:

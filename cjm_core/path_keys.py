@@ -84,15 +84,23 @@ def mix_int(x: int, a: int, b: int, seed: int) -> int:
 
 
 def key_aggregates(
-    pos: ibis.IntegerValue, code: ibis.IntegerValue, n_codes: int, take: ibis.BooleanValue | None
+    pos: ibis.IntegerValue,
+    code: ibis.IntegerValue,
+    n_codes: int,
+    take: ibis.BooleanValue | None,
+    longest: int | None = None,
 ) -> dict[str, ibis.Value]:
     """The per-journey aggregates ``_pk`` (the first steps, packed) and ``_s1``, ``_s2``
     (hash sums of the later steps) of the steps where ``take`` holds (None: every step);
-    ``pos`` (1-based) and ``code`` (1..n_codes) are int64."""
+    ``pos`` (1-based) and ``code`` (1..n_codes) are int64. ``longest``: the largest
+    position, when known; if no path is longer than the packed steps the sums are 0 and
+    are not aggregated."""
     bits, k = layout(n_codes)
     head = pos <= k if take is None else take & (pos <= k)
     tail = pos > k if take is None else take & (pos > k)
     out = {"_pk": bit_or(ibis.ifelse(head, code << ((k - pos) * bits), 0).cast("int64"))}
+    if longest is not None and longest <= k:
+        return out | {"_s1": ibis.literal(0, "int64"), "_s2": ibis.literal(0, "int64")}
     x = (pos * (n_codes + 1) + code) % P  # (pos, code) -> x: one to one
     for i, m in enumerate(MIX):
         # only past the K-th step (a CASE: the hash is not computed on the other rows);
@@ -101,3 +109,9 @@ def key_aggregates(
         term = ibis.ifelse(tail, mix(x, *m).cast("float64"), 0.0)
         out[f"_s{i + 1}"] = term.sum().cast("int64").fill_null(0)
     return out
+
+
+def first_step(pk: ibis.IntegerValue, n_codes: int) -> ibis.IntegerValue:
+    """The code of a path's first step, from its packed steps (see :func:`layout`)."""
+    bits, k = layout(n_codes)
+    return (pk >> (bits * (k - 1))) & ((1 << bits) - 1)

@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 from cjm_core.engine import events_table  # noqa: E402
 from cjm_core.errors import CjmError  # noqa: E402
 from cjm_core.journeys import build_journeys  # noqa: E402
+from cjm_core.prepared import prepare_events  # noqa: E402
 from cjm_core.sequences import journey_events  # noqa: E402
 from cjm_core.variants import OTHER_VARIANTS, path_variants  # noqa: E402
 
@@ -342,6 +343,12 @@ def test_paths_longer_than_the_packed_steps_are_hashed_and_still_exact(
     assert dict(zip(shown["variant"], shown["journeys"], strict=True)) == expected.to_dict()
     assert shown["n_steps"].max() == 25
     assert shown.loc[shown["n_steps"] == 25, "journeys"].tolist() == [2]
+    # prepared events: the keys come from the shared journey table (hashed tails included)
+    prepared = prepare_events(events, gap="30min")
+    pd.testing.assert_frame_equal(path_variants(prepared, top=10_000).to_frame(), out)
+    pd.testing.assert_frame_equal(
+        build_journeys(prepared).to_frame(), build_journeys(events).to_frame()
+    )
 
 
 def test_ties_at_the_cut_off_go_to_paths_in_step_order(on_both):
