@@ -84,8 +84,10 @@ def cut_journeys(
     renumber: bool = False,
 ) -> ibis.Table:
     """Journeys by an inactivity gap of ``limit_us`` microseconds (and, with ``split``,
-    after each ``conversion``), each customer's events in ``order``: one sort for lag, lead
-    and row number, a second for the running journey number.
+    after each ``conversion``), each customer's events in ``order``: one sort for the gap
+    test (the previous event) and the row number, a second, by row number, for the running
+    journey number and the neighbours (next event, previous touchpoint and gap), so the
+    first pass carries fewer columns through its sort.
 
     Adds journey_id (1, 2, ... per customer), step, is_last and ``_seq`` (when absent, or
     with ``renumber``: each customer's events numbered 0, 1, ... in ``order``);
@@ -94,25 +96,45 @@ def cut_journeys(
     """
     w = ibis.window(group_by=t.customer_id, order_by=order)
     us = t[US]
-    before, after = us.lag().over(w), us.lead().over(w)
+    before = us.lag().over(w)
     new = before.isnull() | ((us - before) > limit_us)
-    last = after.isnull() | ((after - us) > limit_us)
     if split:
         new = new | conversion.lag().over(w).fill_null(False)
-        last = last | conversion
+    flags = {"_new": new, "_row": ibis.row_number().over(w)}
+    split_col = _column_name(t, conversion) if split else None
+    if split and split_col is None:  # an expression on the input: kept for pass 2
+        flags[split_col := "_split"] = conversion
+    t = t.mutate(**flags)
+    # pass 2: one sort by the row number serves the running journey number and the
+    # neighbours (next event, previous touchpoint and gap), so pass 1 carries fewer columns
+    near = ibis.window(group_by=t.customer_id, order_by=t._row)
+    running = ibis.cumulative_window(group_by=t.customer_id, order_by=t._row)
+    us = t[US]
+    after = us.lead().over(near)
+    last = after.isnull() | ((after - us) > limit_us)
+    if split:
+        last = last | t[split_col]
     extra = {}
     if previous_of is not None:
-        extra["_prev"] = ibis.ifelse(new, ibis.null(previous_of.type()), previous_of.lag().over(w))
-        extra["_dt"] = ibis.ifelse(new, ibis.null("int64"), us - before)
-    t = t.mutate(_new=new, is_last=last, _row=ibis.row_number().over(w), **extra)
+        previous = t[previous_of.get_name()]
+        extra["_prev"] = ibis.ifelse(t._new, ibis.null(previous.type()), previous.lag().over(near))
+        extra["_dt"] = ibis.ifelse(t._new, ibis.null("int64"), us - us.lag().over(near))
     if renumber or SEQ not in t.columns:
-        t = t.mutate(**{SEQ: t._row.cast("int64")})
-    running = ibis.cumulative_window(group_by=t.customer_id, order_by=t._row)
+        extra[SEQ] = t._row.cast("int64")
     t = t.mutate(
+        is_last=last,
         journey_id=t._new.cast("int64").sum().over(running).cast("int64"),
         _first=ibis.ifelse(t._new, t._row, None).max().over(running),
+        **extra,
     )
-    return t.mutate(step=(t._row - t._first + 1).cast("int64")).drop("_new", "_row", "_first")
+    done = t.mutate(step=(t._row - t._first + 1).cast("int64"))
+    return done.drop("_new", "_row", "_first", *(["_split"] if split_col == "_split" else []))
+
+
+def _column_name(t: ibis.Table, value: ibis.Value) -> str | None:
+    """The name of ``value`` when it is just a column of ``t``."""
+    name = value.get_name() if hasattr(value, "get_name") else None
+    return name if name in t.columns and value.equals(t[name]) else None
 
 
 def given_journeys(
