@@ -33,7 +33,7 @@ import ibis
 import ibis.expr.operations as ops
 import pandas as pd
 
-from .engine import SEQ, US, Engine
+from .engine import US, Engine
 from .errors import CjmError, UnknownTouchpointError
 from .journey_result import COLUMNS, SEP, Journeys, OnEngine, keep_on_engine
 from .model import JourneyCatalog
@@ -181,7 +181,7 @@ def _aggregate(
     out = j.group_by(["customer_id", "journey_id"]).agg(
         _start=j[US].min(),
         _end=j[US].max(),
-        n_events=j[SEQ].count(),
+        n_events=j.count(),  # COUNT(*): reads no column
         converted=j._conv.any(),
         value=j.value.sum(where=j._conv),
         **first,

@@ -275,7 +275,7 @@ class _Plan:
             cut = j._pos <= self.max_length
             take = cut if take is None else take & cut
         agg = j.group_by(_JOURNEY).agg(
-            _n=j[SEQ].count() if every else j[SEQ].count(where=j._in),
+            _n=j.count() if every else j.count(where=j._in),
             _conv=j._conv.any().cast("int64"),
             _dur=j[US].max() - j[US].min(),
             **key_aggregates(j._pos, j._code, len(self.codes.labels), take),
