@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
-import ibis.expr.operations as ops
 import pandas as pd
 
 from .engine import US, Engine
 from .errors import CjmError, UnknownTouchpointError
 from .journey_result import COLUMNS, SEP, Journeys, OnEngine, keep_on_engine
 from .model import JourneyCatalog
-from .path_keys import first_step, key_aggregates
+from .path_keys import NO_TAIL, first_step, key_aggregates
 from .sessions import Sessions, sessions
 from .sql_functions import bit_count, bit_or
 
@@ -177,7 +176,6 @@ def _aggregate(
     if path_keys is not None:
         keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None, longest)
         first = {}
-    reductions = {k: v for k, v in keys.items() if not isinstance(v.op(), ops.Literal)}
     out = j.group_by(["customer_id", "journey_id"]).agg(
         _start=j[US].min(),
         _end=j[US].max(),
@@ -187,13 +185,12 @@ def _aggregate(
         **first,
         _last=j._tp.max(where=j.is_last),
         **sets,
-        **reductions,
+        **keys,
     )
     if path_keys is None:
         return out
-    constants = {k: v for k, v in keys.items() if k not in reductions}
-    first_code = first_step(out._pk, path_keys).cast(j._tp.type())
-    return out.mutate(_first=first_code, **constants)
+    zeros = {k: ibis.literal(v, "int64") for k, v in NO_TAIL.items() if k not in keys}
+    return out.mutate(_first=first_step(out._pk, path_keys).cast(j._tp.type()), **zeros)
 
 
 def _bit(code: ibis.IntegerValue) -> ibis.IntegerValue:

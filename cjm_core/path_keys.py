@@ -34,6 +34,7 @@ MASK = 2**31 - 1  # values stay in 31 bits: a product of two is under 2**62
 #: two independent hash rounds: (multiplier, multiplier, seed), each below 2**31
 MIX = ((0x45D9F3B, 0x2C1B3C6D, 0x5BD1E995), (0x119DE1F3, 0x2F2D8A5B, 0x3C6EF372))
 PREFIX_BITS = 62  # the packed first steps stay below 2**62 (int64 on every engine)
+NO_TAIL = {"_s1": 0, "_s2": 0}  # the hash sums of a path no longer than the packed steps
 
 
 def layout(n_codes: int) -> tuple[int, int]:
@@ -93,14 +94,14 @@ def key_aggregates(
     """The per-journey aggregates ``_pk`` (the first steps, packed) and ``_s1``, ``_s2``
     (hash sums of the later steps) of the steps where ``take`` holds (None: every step);
     ``pos`` (1-based) and ``code`` (1..n_codes) are int64. ``longest``: the largest
-    position, when known; if no path is longer than the packed steps the sums are 0 and
-    are not aggregated."""
+    position, when known; if no path is longer than the packed steps the sums would be 0,
+    so only ``_pk`` is given (see :data:`NO_TAIL`)."""
     bits, k = layout(n_codes)
     head = pos <= k if take is None else take & (pos <= k)
     tail = pos > k if take is None else take & (pos > k)
     out = {"_pk": bit_or(ibis.ifelse(head, code << ((k - pos) * bits), 0).cast("int64"))}
     if longest is not None and longest <= k:
-        return out | {"_s1": ibis.literal(0, "int64"), "_s2": ibis.literal(0, "int64")}
+        return out
     x = (pos * (n_codes + 1) + code) % P  # (pos, code) -> x: one to one
     for i, m in enumerate(MIX):
         # only past the K-th step (a CASE: the hash is not computed on the other rows);

@@ -14,7 +14,6 @@ Command line (prints what the page shows)::
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +21,8 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from debian_packages import apt_install  # scripts/ (on the path when run or loaded)
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -60,16 +61,7 @@ def ensure_chromium() -> str:
     found = find_chromium()
     if found:
         return found
-    if shutil.which("apt-get") is None:
-        raise BrowserUnavailable("Chromium is not installed and there is no apt-get here")
-    if os.geteuid() != 0:
-        raise BrowserUnavailable("Chromium is not installed and installing needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise BrowserUnavailable(f"'{' '.join(cmd)}' failed: {' | '.join(tail)}")
+    apt_install("chromium", "Chromium", BrowserUnavailable)
     found = find_chromium()
     if found is None:
         raise BrowserUnavailable("the chromium package was installed but no browser is found")

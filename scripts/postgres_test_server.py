@@ -33,6 +33,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from debian_packages import apt_install  # scripts/ (on the path when run or loaded)
+
 USER = "cjm_test"
 DATABASE = "cjm_test"
 SYSTEM_USER = "postgres"  # the server refuses to run as root
@@ -83,16 +85,7 @@ def ensure_postgres() -> Path:
     bindir = find_bindir()
     if bindir is not None:
         return bindir
-    if shutil.which("apt-get") is None:
-        raise PostgresUnavailable("PostgreSQL is not installed and there is no apt-get here")
-    if os.geteuid() != 0:
-        raise PostgresUnavailable("PostgreSQL is not installed and installing needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "postgresql"]):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise PostgresUnavailable(f"'{' '.join(cmd)}' failed: {' | '.join(tail)}")
+    apt_install("postgresql", "PostgreSQL", PostgresUnavailable)
     bindir = find_bindir()
     if bindir is None:
         raise PostgresUnavailable("the postgresql package was installed but initdb is not found")

@@ -6,10 +6,8 @@ where it fails."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,17 +17,14 @@ from cjm_core.datasets import generate_dataset
 from cjm_core.plugins import get_registry
 from cjm_core.runner import run_study
 
+from .scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = "<script>alert('x')</script>"
 
 
 def _browser_script():
-    spec = importlib.util.spec_from_file_location("browser_check", ROOT / "scripts" /
-                                                  "browser_check.py")  # fmt: skip
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("browser_check")
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,8 @@ Figures are hand-checked in ``tests/fixtures/connectors/sql/README.md``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +18,8 @@ import pytest
 from cjm_core.bundle import load_bundle
 from cjm_core.connectors.sql import SQL_CONNECTOR, read_sql, redact_url
 from cjm_core.errors import ConnectorError
+
+from .scripts import load_script
 
 sa = pytest.importorskip("sqlalchemy")
 
@@ -41,13 +41,7 @@ def _statements() -> list[str]:
 
 
 def _load_server_script():
-    spec = importlib.util.spec_from_file_location(
-        "postgres_test_server", ROOT / "scripts" / "postgres_test_server.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("postgres_test_server")
 
 
 @pytest.fixture(scope="module")
