@@ -201,35 +201,46 @@ def _shortcut(order: int, level: str, ses: Sessions) -> bool:
 
 def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
     """The rows of :func:`_transition_counts` for order 1 at the touchpoint level, from the
-    previous touchpoint each event carries (``_prev``): one group-by, no window.
+    previous touchpoint each event carries (``_prev``): one group-by, no window, no union.
 
     Valid when a conversion always ends its journey (``split_on_conversion``): then the
     event before a state is a state, and the last state of a converting journey is the one
-    before its final conversion event."""
+    before its final conversion event. Events are grouped by (previous touchpoint,
+    touchpoint, conversion), counting them and the journeys' last events; pandas then reads
+    the transitions into states (the events that are not conversions), into
+    "(conversion)" (last conversion events, from the previous touchpoint), into
+    "(drop-off)" (last events that are not conversions, from their touchpoint) and the
+    journeys (the events without a previous touchpoint)."""
     j = ses.table
-    kind = ibis.cases(  # 0: into the event's touchpoint; then the end states; -9: no row
-        (~j._conv, 0), (j.is_last & j._prev.notnull(), -1), else_=-9
-    ).cast("int64")
-    dt = ibis.ifelse(kind == 0, j._dt, ibis.null("int64"))  # no time into an end state
-    to = ibis.ifelse(kind == 0, j._tp.cast("int64"), ibis.null("int64"))  # no end-state code
-    into = j.select(_from=j._prev.cast("int64"), _tp=to, _kind=kind, _dt=dt)
-    dropped = j.filter(j.is_last & ~j._conv)
-    out = dropped.select(
-        _from=dropped._tp.cast("int64"),
-        _tp=ibis.null("int64"),
-        _kind=ibis.literal(-2, "int64"),
-        _dt=ibis.null("int64"),
+    grouped = j.group_by(["_prev", "_tp", "_conv"]).agg(
+        _count=j.count(),  # COUNT(*): reads no column
+        _last=j.is_last.cast("int64").sum(),
+        # the time into a state (not into an end state)
+        _median_us=ibis.ifelse(j._conv, ibis.null("float64"), j._dt.cast("float64")).median(),
     )
-    rows = into.filter(into._kind != -9).union(out)
-    grouped = rows.group_by(["_from", "_tp", "_kind"]).agg(
-        _count=rows._kind.count(), _median_us=rows._dt.cast("float64").median()
-    )
-    df = ses.engine.execute(grouped, order_by=["_kind", "_from", "_tp"])
-    # the journeys, counted on their own (cheaper than a row per journey in the group-by)
-    journeys = ses.engine.execute(j.aggregate(n=(j.step == 1).cast("int64").sum()))["n"]
+    g = ses.engine.execute(grouped, order_by=["_conv", "_prev", "_tp"])
+    conv = g["_conv"].astype(bool)
+    into = g[~conv].assign(_from=g["_prev"], _kind=0)
+    ends = [
+        g[conv & g["_prev"].notna()]
+        .groupby("_prev", as_index=False)["_last"]
+        .sum()
+        .rename(columns={"_prev": "_from"})
+        .assign(_kind=-1),
+        g[~conv]
+        .groupby("_tp", as_index=False)["_last"]
+        .sum()
+        .rename(columns={"_tp": "_from"})
+        .assign(_kind=-2),
+    ]
+    ends = [e[e["_last"] > 0].rename(columns={"_last": "_count"}) for e in ends]
     marker = {"_from": None, "_tp": None, "_kind": _MARKER, "_median_us": float("nan")}
-    marker["_count"] = int(journeys.fillna(0).iloc[0])
-    df = pd.concat([pd.DataFrame([marker]), df], ignore_index=True)
+    marker["_count"] = int(g.loc[g["_prev"].isna(), "_count"].sum())  # the journeys
+    columns = ["_from", "_tp", "_kind", "_count", "_median_us"]
+    df = pd.concat(
+        [pd.DataFrame([marker]), into[columns], *(e.reindex(columns=columns) for e in ends)],
+        ignore_index=True,
+    )
     # session codes -> step codes (the same touchpoints; missing ones have their own code)
     step_of = {label: code for code, label in codes.labels.items()}
     names = ses.tp_name()
