@@ -36,13 +36,14 @@ from .engine import US, Engine
 from .errors import CjmError, UnknownTouchpointError
 from .journey_result import COLUMNS, SEP, Journeys, OnEngine, keep_on_engine
 from .model import JourneyCatalog
-from .path_keys import NO_TAIL, first_step, key_aggregates
+from .path_keys import NO_TAIL, first_step, key_aggregates, layout, tail_sums
 from .sessions import Sessions, sessions
 from .sql_functions import bit_count, bit_or
 
 LEVELS = ("touchpoint", "stage", "channel")
 MISSING = "(missing)"  # label of an event without a value at the chosen level
 OTHER = "other"  # label of rare steps grouped by ``min_share``
+_JOURNEY = ["customer_id", "journey_id"]
 MAX_BITS = 62  # sets of up to this many distinct values are bitmasks on the engine
 
 
@@ -173,10 +174,10 @@ def _aggregate(
     for :func:`cjm_core.path_variants` to count; the first touchpoint then comes from the
     key."""
     keys, first = {}, {"_first": j._tp.max(where=j.step == 1)}
-    if path_keys is not None:
-        keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None, longest)
+    if path_keys is not None:  # the packed steps here; the hash sums of longer paths below
+        keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None, 0)
         first = {}
-    out = j.group_by(["customer_id", "journey_id"]).agg(
+    out = j.group_by(_JOURNEY).agg(
         _start=j[US].min(),
         _end=j[US].max(),
         n_events=j.count(),  # COUNT(*): reads no column
@@ -189,8 +190,19 @@ def _aggregate(
     )
     if path_keys is None:
         return out
-    zeros = {k: ibis.literal(v, "int64") for k, v in NO_TAIL.items() if k not in keys}
-    return out.mutate(_first=first_step(out._pk, path_keys).cast(j._tp.type()), **zeros)
+    out = out.mutate(_first=first_step(out._pk, path_keys).cast(j._tp.type()))
+    packed = layout(path_keys)[1]
+    if longest is not None and longest <= packed:
+        return out.mutate(**{k: ibis.literal(v, "int64") for k, v in NO_TAIL.items()})
+    # the steps past the packed ones are few (10 events per journey pack 15 steps): their
+    # hash sums come from those rows alone, joined to their journeys (cheaper than two
+    # more sums in the aggregate of every row)
+    long = j.filter(j.step > packed)
+    tails = long.group_by(_JOURNEY).agg(
+        **tail_sums(long.step.cast("int64"), long._tp.cast("int64"), path_keys)
+    )
+    joined = out.left_join(tails, _JOURNEY)
+    return joined.select(*out.columns, **{k: joined[k].fill_null(v) for k, v in NO_TAIL.items()})
 
 
 def _bit(code: ibis.IntegerValue) -> ibis.IntegerValue:

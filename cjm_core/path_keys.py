@@ -102,12 +102,28 @@ def key_aggregates(
     out = {"_pk": bit_or(ibis.ifelse(head, code << ((k - pos) * bits), 0).cast("int64"))}
     if longest is not None and longest <= k:
         return out
+    # only past the K-th step (a CASE: the hash is not computed on the other rows)
+    out.update(tail_sums(pos, code, n_codes, tail))
+    return out
+
+
+def tail_sums(
+    pos: ibis.IntegerValue,
+    code: ibis.IntegerValue,
+    n_codes: int,
+    tail: ibis.BooleanValue | None = None,
+) -> dict[str, ibis.Value]:
+    """The aggregates ``_s1``, ``_s2``: the hash sums of the steps past the packed ones (0
+    for a path without such steps); ``tail``: which rows are such steps (None: every row,
+    when the rows are filtered to them already)."""
     x = (pos * (n_codes + 1) + code) % P  # (pos, code) -> x: one to one
+    out = {}
     for i, m in enumerate(MIX):
-        # only past the K-th step (a CASE: the hash is not computed on the other rows);
         # summed as float64: exact (each term < 2**31, so any journey under 2**22 steps
         # stays below 2**53) and far cheaper than DuckDB's 128-bit sum of int64
-        term = ibis.ifelse(tail, mix(x, *m).cast("float64"), 0.0)
+        term = mix(x, *m).cast("float64")
+        if tail is not None:
+            term = ibis.ifelse(tail, term, 0.0)
         out[f"_s{i + 1}"] = term.sum().cast("int64").fill_null(0)
     return out
 
