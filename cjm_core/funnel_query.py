@@ -125,6 +125,15 @@ def ordered(
     entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float, order: Order
 ) -> ibis.Table:
     """Each step: the first matching event after the previous required step's match."""
+    found = ordered_matches(entry, base, plan, seconds, order)
+    return _finish(_collect(entry, found), plan, {s.number: [s.number] for s in plan})
+
+
+def ordered_matches(
+    entry: ibis.Table, base: ibis.Table, plan: list[FunnelStep], seconds: float, order: Order
+) -> dict[int, ibis.Table]:
+    """Per later step (by number), its match for each customer who reached it: ``acid``,
+    ``wt`` (the entry time), ``at`` and ``aseq`` (the matched event)."""
     anchor = entry.select(acid=entry.cid, at=entry.t1, aseq=entry.s1, wt=entry.t1)
     found = {}
     for step in plan[1:]:
@@ -142,7 +151,20 @@ def ordered(
         found[step.number] = g.select("acid", "wt", at=ts, aseq=seq)
         if not step.optional:
             anchor = found[step.number]
-    return _finish(_collect(entry, found), plan, {s.number: [s.number] for s in plan})
+    return found
+
+
+def count_matches(entry: ibis.Table, found: dict[int, ibis.Table]) -> ibis.Table:
+    """:func:`count_steps`' row for an ordered funnel without exclusions or breakdown,
+    counted on the entries and each step's matches (one row per customer who reached it),
+    with no per-customer table joining them: ``c1``, and ``c{k}``, ``m{k}`` per later step
+    (``excluded`` is 0)."""
+    out = entry.aggregate(c1=entry.count()).mutate(excluded=ibis.literal(0, "int64"))
+    for k, f in found.items():
+        seconds = (f.at - f.wt).cast("float64") / 1e6  # as _finish: from the entry
+        step = f.aggregate(**{f"c{k}": f.count(), f"m{k}": seconds.median()})
+        out = out.cross_join(step)
+    return out
 
 
 def strict(

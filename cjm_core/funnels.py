@@ -58,9 +58,11 @@ from .funnel_query import (
     BUILDERS,
     Order,
     attach_customer_attribute,
+    count_matches,
     count_steps,
     entries,
     mark_excluded,
+    ordered_matches,
     presence,
 )
 from .funnel_result import FunnelResult, step_rows
@@ -158,10 +160,13 @@ def funnel(
     entry, base = entries(q.table, q.column, q.plan, q.values, mode, attribute, order)
     if people is not None:
         entry = attach_customer_attribute(entry, people, breakdown)
-    state = BUILDERS[mode](entry, base, q.plan, seconds, order)
-    if excl_values:
-        state = mark_excluded(state, base, q.excluded, q.plan, seconds, order)
-    expr = count_steps(state, q.plan, grouped=breakdown is not None)
+    if mode == "ordered" and not excl_values and breakdown is None:  # no per-customer table
+        expr = count_matches(entry, ordered_matches(entry, base, q.plan, seconds, order))
+    else:
+        state = BUILDERS[mode](entry, base, q.plan, seconds, order)
+        if excl_values:
+            state = mark_excluded(state, base, q.excluded, q.plan, seconds, order)
+        expr = count_steps(state, q.plan, grouped=breakdown is not None)
     check = known_ids(level, catalog) is None  # no vocabulary: ids must occur in the events
     if check and q.present is None:  # answered by the same query (the filtered events are shared)
         expr = expr.cross_join(presence(base, q.values))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -378,3 +379,42 @@ def test_exclusion_optional_and_customer_breakdown_on_both_engines(events, on_bo
 def test_ties_on_both_engines(on_both):
     ties = log([("c7", 0, W), ("c7", 0, B), ("c8", 0, B), ("c8", 0, W)])
     assert column(on_both(funnel, ties, [W, B], mode="any"), "customers") == [2, 1]
+
+
+@pytest.mark.parametrize("optional", [[], [2]])
+def test_ordered_counts_from_the_matches_equal_the_per_customer_table(on_both, optional):
+    """Without exclusions or breakdown an ordered funnel is counted on each step's matches
+    (count_matches); the per-customer table (count_steps) must give the same row."""
+    from cjm_core.engine import duckdb_engine, events_table
+    from cjm_core.funnel_query import (
+        BUILDERS,
+        Order,
+        count_matches,
+        count_steps,
+        entries,
+        ordered_matches,
+    )
+    from cjm_core.funnel_steps import read_steps
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    data = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in rng.integers(0, 200, n)],
+            "timestamp": T0 + pd.to_timedelta(rng.integers(0, 20 * 86400, n), unit="s"),
+            "touchpoint": rng.choice([W, B, M, C], n),
+        }
+    )
+    steps = [W, B, M, C]
+    plan = read_steps(steps, "touchpoint", optional=optional)
+    eng, t = events_table(data, duckdb_engine())
+    entry, base = entries(t, "touchpoint", plan, sorted(steps), "ordered", None)
+    week = 7 * 86400.0
+    direct = eng.execute(count_matches(entry, ordered_matches(entry, base, plan, week, Order())))
+    table = eng.execute(
+        count_steps(BUILDERS["ordered"](entry, base, plan, week, Order()), plan, False)
+    )
+    pd.testing.assert_frame_equal(direct[table.columns], table, check_dtype=False, check_exact=True)
+    assert 0 < table["c4"].iloc[0] < table["c2"].iloc[0] < table["c1"].iloc[0]
+    # and the funnel itself on both engines
+    on_both(funnel, data, steps, optional=optional)
