@@ -114,10 +114,15 @@ class Order:
         return g[f"{name}_ts"], g[f"{name}_seq"], {c: g[f"{name}_{c}"] for c in extra}
 
 
-def attach_customer_attribute(state: ibis.Table, people: ibis.Table, name: str) -> ibis.Table:
-    """Add ``bd`` from the customers table (null for customers it does not list)."""
-    p = people.select(pcid=people.customer_id.cast("string"), bd=people[name])
-    j = state.left_join(p, state.cid.cast("string") == p.pcid)
+def attach_customer_attribute(
+    state: ibis.Table, people: ibis.Table, name: str, code: Callable | None = None
+) -> ibis.Table:
+    """Add ``bd`` from the customers table (null for customers it does not list);
+    ``code``: how ids become the codes ``state.cid`` holds (None: cid holds the ids)."""
+    ids = people.customer_id.cast("string")
+    p = people.select(pcid=ids if code is None else code(ids), bd=people[name])
+    cid = state.cid if code is not None else state.cid.cast("string")
+    j = state.left_join(p, cid == p.pcid)
     return j.select(*state.columns, "bd")
 
 

@@ -78,7 +78,7 @@ from .funnel_steps import (
 from .model import JourneyCatalog
 from .prepared import PreparedEvents
 from .sequences import gap_seconds
-from .sessions import code_of
+from .sessions import code_of, customer_code
 
 __all__ = ["FunnelResult", "FunnelStep", "funnel"]
 
@@ -152,14 +152,15 @@ def funnel(
     attribute = breakdown if source == "events" else None
     # the query's view of the steps: the values, or on prepared events their codes
     q = _Query(table, column, plan, all_values, tuple(excl_values))
-    order = Order()
+    order, code = Order(), None
     if isinstance(events, PreparedEvents) and attribute is None:
         kept = events.kept()
         q = _Query.on_codes(kept, q, strict=mode == "strict")
         order = Order(by_seq=kept.ordinal)
+        code = customer_code if kept.customers is not None else None  # coded customers
     entry, base = entries(q.table, q.column, q.plan, q.values, mode, attribute, order)
     if people is not None:
-        entry = attach_customer_attribute(entry, people, breakdown)
+        entry = attach_customer_attribute(entry, people, breakdown, code)
     if mode == "ordered" and not excl_values and breakdown is None:  # no per-customer table
         expr = count_matches(entry, ordered_matches(entry, base, q.plan, seconds, order))
     else:

@@ -70,7 +70,8 @@ class OnEngine:
 
     def frame(self, limit: int | None = None) -> pd.DataFrame:
         self._check()
-        expr = self.table.order_by([ibis.asc(c, nulls_first=False) for c in ORDER])
+        table = self.table if self.owner is None else self.owner.with_ids(self.table)
+        expr = table.order_by([ibis.asc(c, nulls_first=False) for c in ORDER])
         if limit is not None:
             expr = expr.limit(limit)
         tps = self.touchpoints if self.tp_mask else None

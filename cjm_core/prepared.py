@@ -129,12 +129,16 @@ def prepare_events(
         >>> transitions(prepared).to_frame()[["from", "to", "count"]].values.tolist()[-1]
         ['website', 'call_centre', 1]
     """
-    from .sessions import build
+    from .sessions import build, customer_codes
 
     eng, source = events_table(events, engine)
-    coded = build(eng, source, gap, split_on_conversion)
+    # on DuckDB the customers are coded as integers (their hashes, when no two collide);
+    # Spark keeps the ids (its hash has 32 bits)
+    codes = customer_codes(eng, source) if eng.name == "duckdb" else None
+    customers, drop_codes = codes if codes is not None else (None, None)
+    coded = build(eng, source, gap, split_on_conversion, customers=customers)
     coded.table, drop = materialise(eng, coded.table)
-    coded.kept = [drop]
+    coded.kept = [drop] if drop_codes is None else [drop_codes, drop]
     prepared = PreparedEvents(eng, source, coded, gap, split_on_conversion)
     # the tables live while the coded table is used: by these events or by a result that
     # reads them (build_journeys' result reads the shared journey rows)

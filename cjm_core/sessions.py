@@ -62,6 +62,9 @@ class Sessions:
     #: ``_seq`` numbers each customer's events in journey order (0, 1, ...), so it alone
     #: orders them; otherwise it is the input order, used after the timestamp
     ordinal: bool = False
+    #: when ``customer_id`` holds 64-bit codes (:func:`customer_code`), the table of the
+    #: ids and their codes (``_cid``, ``_c``); None when it holds the ids
+    customers: ibis.Table | None = None
     _derived: dict = field(default_factory=dict, repr=False)
 
     def tp_code(self) -> dict[str, int]:
@@ -90,10 +93,19 @@ class Sessions:
             self._derived[name] = table
         return self._derived[name]
 
+    def with_ids(self, t: ibis.Table) -> ibis.Table:
+        """``t`` (a table read from this one) with its ``customer_id`` codes replaced by the
+        ids again; ``t`` itself when the ids are kept as they are."""
+        if self.customers is None:
+            return t
+        ids = self.customers
+        j = t.left_join(ids, t.customer_id == ids._c)  # a null id has a null code
+        return j.select(*(ids._cid.name(c) if c == "customer_id" else t[c] for c in t.columns))
+
     def decoded(self) -> ibis.Table:
-        """The table with ``touchpoint`` and ``event_type`` as text again (for analyses
-        written against the canonical columns)."""
-        t = self.table
+        """The table with ``customer_id``, ``touchpoint`` and ``event_type`` as text again
+        (for analyses written against the canonical columns)."""
+        t = self.with_ids(self.table)
         return t.mutate(
             touchpoint=_decode(t._tp, self.touchpoints),
             event_type=_decode(t._ev, self.event_types),
@@ -129,11 +141,14 @@ def build(
     gap: Any,
     split_on_conversion: bool,
     like: Sessions | None = None,
+    customers: ibis.Table | None = None,
 ) -> Sessions:
     """Code and sessionise the canonical events ``t`` (an expression; nothing is kept).
 
     ``like``: use the vocabularies (so the codes) of another Sessions, e.g. of the whole
-    log when ``t`` is a few of its customers; no vocabulary query is run then."""
+    log when ``t`` is a few of its customers; no vocabulary query is run then.
+    ``customers``: the customer codes of ``t`` (:func:`customer_codes`): ``customer_id``
+    then holds the codes."""
     from .prepared import options_key
 
     has_channel = "channel" in t.columns
@@ -151,8 +166,9 @@ def build(
     given = "journey_id" in t.columns
     key = options_key(gap, split_on_conversion, given)
     conv_code = event_types.index(CONVERSION) + 1 if CONVERSION in event_types else -1
+    ids = t.customer_id if customers is None else customer_code(t.customer_id)
     cols = {
-        "customer_id": t.customer_id,
+        "customer_id": ids,
         US: t[US],
         "_tp": _encode(t.touchpoint, touchpoints),
         "_ev": _encode(t.event_type, event_types),
@@ -178,7 +194,31 @@ def build(
     # arithmetic: DuckDB and Spark raise on overflow)
     table = table.mutate(step=table.step.cast("int32"), _prev=table._prev.cast(table._tp.type()))
     ordinal = key != ("ids",) or SEQ not in t.columns
-    return Sessions(eng, table, counts, touchpoints, event_types, channels, key, ordinal=ordinal)
+    return Sessions(
+        eng, table, counts, touchpoints, event_types, channels, key, ordinal=ordinal,
+        customers=customers,
+    )  # fmt: skip
+
+
+def customer_code(ids: ibis.Value) -> ibis.IntegerValue:
+    """A customer id as a 64-bit code (its hash; null for a null id). Sorting and joining
+    codes costs far less than text: the two sorts that cut journeys carry no text."""
+    return ibis.ifelse(ids.isnull(), ibis.null("int64"), ids.cast("string").hash())
+
+
+def customer_codes(eng: Engine, t: ibis.Table) -> tuple[ibis.Table, Callable[[], None]] | None:
+    """The customer ids of ``t`` with their codes (``_cid``, ``_c``), kept on the engine;
+    with the function that drops them. None when two ids share a code (a hash collision,
+    about one chance in 10**7 with a billion customers): their events then keep the ids."""
+    from .prepared import materialise
+
+    ids = t.select(_cid=t.customer_id.cast("string")).distinct()
+    table, drop = materialise(eng, ids.mutate(_c=customer_code(ids._cid)))
+    check = eng.execute(table.aggregate(n=table._c.count(), codes=table._c.nunique()))
+    if int(check["n"].iloc[0]) != int(check["codes"].iloc[0]):
+        drop()
+        return None
+    return table, drop
 
 
 def code_of(vocabulary: list[str]) -> dict[str, int]:

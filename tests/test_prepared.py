@@ -176,8 +176,11 @@ def test_release_drops_the_kept_table_and_engines_must_match(spark_engine):
     assert name in engine.con.list_tables()
     with pytest.raises(CjmError, match="prepared on"):
         build_journeys(prepared, engine=spark_engine)
+    codes = prepared.sessions.customers.op().name  # the customer codes' table
+    assert codes in engine.con.list_tables()
     prepared.release()
     assert name not in engine.con.list_tables()
+    assert codes not in engine.con.list_tables()
 
 
 def test_empty_log_one_event_and_bad_input():
@@ -247,3 +250,39 @@ def test_many_touchpoints_and_a_missing_customer_id_on_prepared_events():
     out = funnel(prepared, steps, **options)
     assert_identical(out, funnel(events, steps, engine=engine, **options))
     assert set(out.to_frame()["segment"]) == {"a", "b", None}  # None: the missing id
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_customers_are_coded_on_duckdb_unless_two_codes_collide(monkeypatch, collide):
+    import ibis
+
+    from cjm_core import sessions as sessions_module
+
+    if collide:  # every id of four characters gets the same code: the ids are kept
+        monkeypatch.setattr(
+            sessions_module,
+            "customer_code",
+            lambda ids: ibis.ifelse(ids.isnull(), ibis.null("int64"), ids.length().cast("int64")),
+        )
+    events = random_log(seed=14, customers=50)
+    events.loc[3, "customer_id"] = None  # a missing id has no code and stays apart
+    engine = duckdb_engine()
+    prepared = prepare_events(events, gap="30min", engine=engine)
+    kept = prepared.sessions
+    assert (kept.customers is None) == collide
+    assert kept.table.customer_id.type().is_string() == collide
+    journeys = build_journeys(prepared)  # the shared journey table: ids decoded on the way out
+    assert_identical(journeys, build_journeys(events, engine=engine))
+    frame = journeys.to_frame()
+    assert frame["customer_id"].isna().sum() >= 1
+    assert set(frame["customer_id"].dropna()) == set(events["customer_id"].dropna())
+    assert journeys.stats()["customers"] == events["customer_id"].nunique()
+    for fn, options in [(path_variants, {"top": 8}), (transitions, {"order": 2})]:
+        assert_identical(fn(prepared, **options), fn(events, engine=engine, **options))
+    people = pd.DataFrame({"customer_id": sorted(set(events["customer_id"].dropna()))})
+    people["segment"] = ["a" if i % 4 else "b" for i in range(len(people))]
+    options = {"window": "30D", "breakdown": "segment", "customers": people}
+    steps = events["touchpoint"].value_counts().index[:3].tolist()
+    out = funnel(prepared, steps, **options)
+    assert_identical(out, funnel(events, steps, engine=engine, **options))
+    assert set(out.to_frame()["segment"]) == {"a", "b", None}
