@@ -157,7 +157,7 @@ def funnel(
         kept = events.kept()
         q = _Query.on_codes(kept, q, strict=mode == "strict")
         order = Order(by_seq=kept.ordinal)
-        code = customer_code if kept.customers is not None else None  # coded customers
+        code = customer_code if kept.coded_ids else None  # the kept ids are codes
     entry, base = entries(q.table, q.column, q.plan, q.values, mode, attribute, order)
     if people is not None:
         entry = attach_customer_attribute(entry, people, breakdown, code)

@@ -129,16 +129,20 @@ def prepare_events(
         >>> transitions(prepared).to_frame()[["from", "to", "count"]].values.tolist()[-1]
         ['website', 'call_centre', 1]
     """
-    from .sessions import build, customer_codes
+    from .sessions import build, has_mixed_customers
 
     eng, source = events_table(events, engine)
-    # on DuckDB the customers are coded as integers (their hashes, when no two collide);
-    # Spark keeps the ids (its hash has 32 bits)
-    codes = customer_codes(eng, source) if eng.name == "duckdb" else None
-    customers, drop_codes = codes if codes is not None else (None, None)
-    coded = build(eng, source, gap, split_on_conversion, customers=customers)
+    # on DuckDB journeys cut by a gap code the customers as integers (their hashes): the
+    # sorts carry no text. Spark keeps the ids (its hash has 32 bits).
+    key = options_key(gap, split_on_conversion, "journey_id" in source.columns)
+    code = eng.name == "duckdb" and key[0] == "gap"
+    coded = build(eng, source, gap, split_on_conversion, coded_ids=code)
     coded.table, drop = materialise(eng, coded.table)
-    coded.kept = [drop] if drop_codes is None else [drop_codes, drop]
+    if code and has_mixed_customers(coded):  # two ids share a code: keep the ids
+        drop()
+        coded = build(eng, source, gap, split_on_conversion)
+        coded.table, drop = materialise(eng, coded.table)
+    coded.kept = [drop]
     prepared = PreparedEvents(eng, source, coded, gap, split_on_conversion)
     # the tables live while the coded table is used: by these events or by a result that
     # reads them (build_journeys' result reads the shared journey rows)

@@ -82,6 +82,7 @@ def cut_journeys(
     conversion: ibis.BooleanValue,
     previous_of: ibis.Value | None = None,
     renumber: bool = False,
+    same: str | None = None,
 ) -> ibis.Table:
     """Journeys by an inactivity gap of ``limit_us`` microseconds (and, with ``split``,
     after each ``conversion``), each customer's events in ``order``: one sort for the gap
@@ -92,7 +93,10 @@ def cut_journeys(
     Adds journey_id (1, 2, ... per customer), step, is_last and ``_seq`` (when absent, or
     with ``renumber``: each customer's events numbered 0, 1, ... in ``order``);
     with ``previous_of`` also ``_prev`` (its value on the journey's previous event) and
-    ``_dt`` (microseconds since that event), null on a journey's first event.
+    ``_dt`` (microseconds since that event), null on a journey's first event; with
+    ``same`` (a column that never changes within a customer, e.g. a second code of the id
+    when the partition is a first one) ``_mixed``: the previous event has another value
+    (two customers share the partition), and the column itself is dropped.
     """
     w = ibis.window(group_by=t.customer_id, order_by=order)
     us = t[US]
@@ -104,7 +108,11 @@ def cut_journeys(
     split_col = _column_name(t, conversion) if split else None
     if split and split_col is None:  # an expression on the input: kept for pass 2
         flags[split_col := "_split"] = conversion
+    if same is not None:
+        flags["_mixed"] = (t[same].lag().over(w) != t[same]).fill_null(False)
     t = t.mutate(**flags)
+    if same is not None:
+        t = t.drop(same)
     # pass 2: one sort by the row number serves the running journey number and the
     # neighbours (next event, previous touchpoint and gap), so pass 1 carries fewer columns
     near = ibis.window(group_by=t.customer_id, order_by=t._row)

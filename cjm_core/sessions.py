@@ -62,9 +62,10 @@ class Sessions:
     #: ``_seq`` numbers each customer's events in journey order (0, 1, ...), so it alone
     #: orders them; otherwise it is the input order, used after the timestamp
     ordinal: bool = False
-    #: when ``customer_id`` holds 64-bit codes (:func:`customer_code`), the table of the
-    #: ids and their codes (``_cid``, ``_c``); None when it holds the ids
-    customers: ibis.Table | None = None
+    #: ``customer_id`` holds 64-bit codes of the ids (:func:`customer_code`), decoded by
+    #: :meth:`with_ids`; ``source`` is then the events the ids are read from
+    coded_ids: bool = False
+    source: ibis.Table | None = field(default=None, repr=False)
     _derived: dict = field(default_factory=dict, repr=False)
 
     def tp_code(self) -> dict[str, int]:
@@ -95,10 +96,16 @@ class Sessions:
 
     def with_ids(self, t: ibis.Table) -> ibis.Table:
         """``t`` (a table read from this one) with its ``customer_id`` codes replaced by the
-        ids again; ``t`` itself when the ids are kept as they are."""
-        if self.customers is None:
+        ids again (from a table of the ids and their codes, kept on first use); ``t``
+        itself when the ids are kept as they are."""
+        if not self.coded_ids:
             return t
-        ids = self.customers
+
+        def build() -> ibis.Table:
+            ids = self.source.select(_cid=self.source.customer_id.cast("string")).distinct()
+            return ids.mutate(_c=customer_code(ids._cid))
+
+        ids = self.derived("customer_ids", build)
         j = t.left_join(ids, t.customer_id == ids._c)  # a null id has a null code
         return j.select(*(ids._cid.name(c) if c == "customer_id" else t[c] for c in t.columns))
 
@@ -141,14 +148,15 @@ def build(
     gap: Any,
     split_on_conversion: bool,
     like: Sessions | None = None,
-    customers: ibis.Table | None = None,
+    coded_ids: bool = False,
 ) -> Sessions:
     """Code and sessionise the canonical events ``t`` (an expression; nothing is kept).
 
     ``like``: use the vocabularies (so the codes) of another Sessions, e.g. of the whole
     log when ``t`` is a few of its customers; no vocabulary query is run then.
-    ``customers``: the customer codes of ``t`` (:func:`customer_codes`): ``customer_id``
-    then holds the codes."""
+    ``coded_ids``: ``customer_id`` holds codes of the ids (:func:`customer_code`), and
+    ``_mixed`` flags an event whose previous event under the same code is of another
+    customer (:func:`has_mixed_customers`)."""
     from .prepared import options_key
 
     has_channel = "channel" in t.columns
@@ -166,7 +174,7 @@ def build(
     given = "journey_id" in t.columns
     key = options_key(gap, split_on_conversion, given)
     conv_code = event_types.index(CONVERSION) + 1 if CONVERSION in event_types else -1
-    ids = t.customer_id if customers is None else customer_code(t.customer_id)
+    ids = customer_code(t.customer_id) if coded_ids else t.customer_id
     cols = {
         "customer_id": ids,
         US: t[US],
@@ -180,15 +188,20 @@ def build(
         cols[SEQ] = t[SEQ]
     if key == ("ids",):
         cols["journey_id"] = t.journey_id.cast("string")
+    if coded_ids:  # a second, independent code: two customers sharing a code show
+        cols["_id2"] = second_code(t.customer_id)
     n = t.select(**cols)
     n = n.mutate(_conv=n._ev == conv_code)
     order = [n[US], n[SEQ]] if SEQ in n.columns else [n[US], n._tp, n._ev]
     if key == ("ids",):
+        if coded_ids:
+            raise ValueError("customer codes are for journeys cut by a gap")
         table = given_journeys(n, order, previous_of="_tp")
     else:
         table = cut_journeys(
-            n, order, key[1], split_on_conversion, n._conv, previous_of=n._tp, renumber=True
-        )
+            n, order, key[1], split_on_conversion, n._conv, previous_of=n._tp, renumber=True,
+            same="_id2" if coded_ids else None,
+        )  # fmt: skip
         table = table.mutate(journey_id=table.journey_id.cast("int32"))
     # narrow integers: the table is kept for several analyses (cast to int64 before
     # arithmetic: DuckDB and Spark raise on overflow)
@@ -196,7 +209,7 @@ def build(
     ordinal = key != ("ids",) or SEQ not in t.columns
     return Sessions(
         eng, table, counts, touchpoints, event_types, channels, key, ordinal=ordinal,
-        customers=customers,
+        coded_ids=coded_ids, source=t if coded_ids else None,
     )  # fmt: skip
 
 
@@ -206,19 +219,17 @@ def customer_code(ids: ibis.Value) -> ibis.IntegerValue:
     return ibis.ifelse(ids.isnull(), ibis.null("int64"), ids.cast("string").hash())
 
 
-def customer_codes(eng: Engine, t: ibis.Table) -> tuple[ibis.Table, Callable[[], None]] | None:
-    """The customer ids of ``t`` with their codes (``_cid``, ``_c``), kept on the engine;
-    with the function that drops them. None when two ids share a code (a hash collision,
-    about one chance in 10**7 with a billion customers): their events then keep the ids."""
-    from .prepared import materialise
+def second_code(ids: ibis.Value) -> ibis.IntegerValue:
+    """Another 64-bit code of a customer id, independent of :func:`customer_code` (the hash
+    of the id with a character appended)."""
+    return ibis.ifelse(ids.isnull(), ibis.null("int64"), (ids.cast("string") + "#").hash())
 
-    ids = t.select(_cid=t.customer_id.cast("string")).distinct()
-    table, drop = materialise(eng, ids.mutate(_c=customer_code(ids._cid)))
-    check = eng.execute(table.aggregate(n=table._c.count(), codes=table._c.nunique()))
-    if int(check["n"].iloc[0]) != int(check["codes"].iloc[0]):
-        drop()
-        return None
-    return table, drop
+
+def has_mixed_customers(s: Sessions) -> bool:
+    """Whether two customers of the kept table ``s`` share a code (a hash collision, about
+    one chance in 10**7 with a billion customers): then their events must keep the ids."""
+    t = s.table
+    return bool(s.engine.execute(t.aggregate(m=t._mixed.any()))["m"].fillna(False).iloc[0])
 
 
 def code_of(vocabulary: list[str]) -> dict[str, int]:
