@@ -130,12 +130,15 @@ def prepare_events(
         ['website', 'call_centre', 1]
     """
     from .sessions import build, has_mixed_customers
+    from .sql_functions import add_id_macros
 
     eng, source = events_table(events, engine)
     # on DuckDB journeys cut by a gap code the customers as integers (their hashes): the
     # sorts carry no text. Spark keeps the ids (its hash has 32 bits).
     key = options_key(gap, split_on_conversion, "journey_id" in source.columns)
     code = eng.name == "duckdb" and key[0] == "gap"
+    if code:
+        add_id_macros(eng.con)
     coded = build(eng, source, gap, split_on_conversion, coded_ids=code)
     coded.table, drop = materialise(eng, coded.table)
     if code and has_mixed_customers(coded):  # two ids share a code: keep the ids

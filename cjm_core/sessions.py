@@ -42,6 +42,7 @@ import pandas as pd
 
 from .engine import SEQ, US, Engine, events_table
 from .sequences import CONVERSION, cut_journeys, given_journeys
+from .sql_functions import id_check, id_code
 
 
 @dataclass
@@ -214,15 +215,15 @@ def build(
 
 
 def customer_code(ids: ibis.Value) -> ibis.IntegerValue:
-    """A customer id as a 64-bit code (its hash; null for a null id). Sorting and joining
-    codes costs far less than text: the two sorts that cut journeys carry no text."""
-    return ibis.ifelse(ids.isnull(), ibis.null("int64"), ids.cast("string").hash())
+    """A customer id as a 63-bit code (its hash; null for a null id), on DuckDB. Sorting and
+    joining codes costs far less than text: the two sorts that cut journeys carry no text.
+    The engine needs :func:`cjm_core.sql_functions.add_id_macros` first."""
+    return id_code(ids.cast("string"))
 
 
 def second_code(ids: ibis.Value) -> ibis.IntegerValue:
-    """Another 64-bit code of a customer id, independent of :func:`customer_code` (the hash
-    of the id with a character appended)."""
-    return ibis.ifelse(ids.isnull(), ibis.null("int64"), (ids.cast("string") + "#").hash())
+    """Another 63-bit code of a customer id, independent of :func:`customer_code`."""
+    return id_check(ids.cast("string"))
 
 
 def has_mixed_customers(s: Sessions) -> bool:

@@ -288,3 +288,20 @@ def test_customers_are_coded_on_duckdb_unless_two_codes_collide(monkeypatch, col
     out = funnel(prepared, steps, **options)
     assert_identical(out, funnel(events, steps, engine=engine, **options))
     assert set(out.to_frame()["segment"]) == {"a", "b", None}
+
+
+def test_customer_codes_are_63_bit_hashes_null_for_a_null_id():
+    import ibis
+
+    from cjm_core.sessions import customer_code, second_code
+    from cjm_core.sql_functions import add_id_macros
+
+    engine = duckdb_engine()
+    add_id_macros(engine.con)
+    ids = ibis.memtable({"id": ["a", "b", None, "a", "C620897"]})
+    out = engine.execute(ids.select(c=customer_code(ids.id), k=second_code(ids.id)))
+    codes, checks = out["c"].tolist(), out["k"].tolist()
+    assert pd.isna(codes[2]) and pd.isna(checks[2])
+    assert codes[0] == codes[3] != codes[1] and checks[0] == checks[3] != checks[1]
+    pairs = [(c, k) for i, (c, k) in enumerate(zip(codes, checks, strict=True)) if i != 2]
+    assert all(0 <= c < 2**63 and c != k for c, k in pairs)
