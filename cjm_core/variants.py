@@ -173,10 +173,10 @@ def path_variants(
     anchor_code = ses.tp_code().get(anchor) if anchor is not None else None
     plan = _Plan(codes, collapse_repeats, max_length, before, after, anchor_code)
     if plan.plain() and shares_journeys(ses) and same_codes(ses, codes):
-        journeys = _from_shared(shared_journeys(ses))  # prepared: counted from the journeys
+        journeys, view = shared_journeys(ses), _shared_view  # prepared: the journey rows
     else:
-        journeys = plan.journeys(coded)
-    buckets = eng.execute(_buckets(journeys, top, anchor is not None), ["_bucket"])
+        journeys, view = plan.journeys(coded), _plain_view
+    buckets = eng.execute(_buckets(journeys, top, anchor is not None, view), ["_bucket"])
     shown = buckets[buckets["_bucket"].between(1, top)]
     n_codes = len(codes.labels)
     _, packed = layout(n_codes)
@@ -285,21 +285,25 @@ class _Plan:
         return agg.mutate(_len=length.cast("int64"), _trunc=truncated)
 
 
-def _from_shared(journeys: ibis.Table) -> ibis.Table:
-    """The shared per-journey rows (with the touchpoint path keys) as :meth:`_Plan.journeys`
-    gives them for a plain path."""
-    j = journeys
-    return j.select(
-        *_JOURNEY,
-        _n=j.n_events,
-        _conv=j.converted.cast("int64"),
-        _dur=j._end - j._start,
-        _pk=j._pk,
-        _s1=j._s1,
-        _s2=j._s2,
-        _len=j.n_events.cast("int64"),
-        _trunc=ibis.literal(False),
-    )
+def _shared_view(t: ibis.Table) -> dict[str, ibis.Value]:
+    """The columns of :meth:`_Plan.journeys` for a plain path, as expressions on the shared
+    per-journey rows (no projection of its own: DuckDB would keep a projection that a query
+    reads twice as a temporary result)."""
+    return {
+        "_n": t.n_events,
+        "_conv": t.converted.cast("int64"),
+        "_dur": t._end - t._start,
+        "_pk": t._pk,
+        "_s1": t._s1,
+        "_s2": t._s2,
+        "_len": t.n_events.cast("int64"),
+        "_trunc": ibis.literal(False),
+    }
+
+
+def _plain_view(t: ibis.Table) -> dict[str, ibis.Value]:
+    """The columns of :meth:`_Plan.journeys` as they are."""
+    return {k: t[k] for k in ("_n", "_conv", "_dur", *_KEY)}
 
 
 _KEY = ["_len", "_trunc", "_pk", "_s1", "_s2"]
@@ -308,26 +312,37 @@ _KEY = ["_len", "_trunc", "_pk", "_s1", "_s2"]
 _ORDER = ["_pk", "_len", "_trunc", "_s1", "_s2"]
 
 
-def _buckets(journeys: ibis.Table, top: int, anchored: bool) -> ibis.Table:
+def _buckets(journeys: ibis.Table, top: int, anchored: bool, view=None) -> ibis.Table:
     """Journeys grouped into buckets: 1..top (the top variants), top+1 (the rest), -1 (left
-    out: no anchor touchpoint)."""
-    analysed = journeys.filter(journeys._n > 0) if anchored else journeys
-    v = analysed.group_by(_KEY).agg(_count=analysed._len.count())
+    out: no anchor touchpoint); ``_variants``: the number of variants. ``view``: the
+    columns of :meth:`_Plan.journeys` as expressions on ``journeys`` (default: its own).
+
+    Only the top variants' keys are joined back to the journeys (a join with a handful of
+    rows): the rank of every variant is not needed."""
+    view = view or _plain_view
+    c = view(journeys)
+    analysed = journeys.filter(c["_n"] > 0) if anchored else journeys
+    a = view(analysed)
+    v = analysed.group_by(**{k: a[k] for k in _KEY}).agg(_count=analysed.count())
     v = v.mutate(_rank=ibis.row_number().over(order_by=[ibis.desc(v._count), *_ORDER]) + 1)
-    ranks = v.select(**{f"{k}_v": v[k] for k in _KEY}, _rank=v._rank)
-    j = journeys.left_join(ranks, [journeys[k] == ranks[f"{k}_v"] for k in _KEY])
-    bucket = ibis.cases(
-        (j._rank.isnull(), -1), (j._rank <= top, j._rank.cast("int64")), else_=top + 1
-    )
+    best = v.filter(v._rank <= top)
+    ranks = best.select(**{f"{k}_v": best[k] for k in _KEY}, _rank=best._rank)
+    j = journeys.left_join(ranks, [c[k] == ranks[f"{k}_v"] for k in _KEY])
+    c = view(j)
+    rest = (c["_n"] == 0, -1) if anchored else (ibis.literal(False), -1)  # left out
+    bucket = ibis.cases(rest, (j._rank.notnull(), j._rank.cast("int64")), else_=top + 1)
     j = j.mutate(_bucket=bucket.cast("int64"))
-    return j.group_by("_bucket").agg(
-        journeys=j._len.count(),
-        conversions=j._conv.sum(),
-        _median_us=j._dur.median(),
+    c = view(j)
+    out = j.group_by("_bucket").agg(
+        journeys=j.count(),
+        conversions=c["_conv"].sum(),
+        _median_us=c["_dur"].median(),
         _rep=j.customer_id.min(),
-        _variants=j._rank.max(),
-        **{k: j[k].max() for k in _KEY},
+        **{k: c[k].max() for k in _KEY if isinstance(c[k], ibis.Column)},
     )
+    fixed = {k: c[k] for k in _KEY if not isinstance(c[k], ibis.Column)}  # e.g. _trunc
+    out = out.mutate(**fixed) if fixed else out
+    return out.cross_join(v.aggregate(_variants=v.count()))
 
 
 def _customers(
