@@ -36,7 +36,7 @@ from .engine import US, Engine
 from .errors import CjmError, UnknownTouchpointError
 from .journey_result import COLUMNS, SEP, Journeys, OnEngine, keep_on_engine
 from .model import JourneyCatalog
-from .path_keys import NO_TAIL, first_step, key_aggregates, layout, tail_sums
+from .path_keys import NO_TAIL, first_step, key_aggregates, layout, step_at, tail_sums
 from .sessions import Sessions, sessions
 from .sql_functions import bit_count, bit_or
 
@@ -173,36 +173,45 @@ def _aggregate(
     ``_s2``: see :mod:`cjm_core.path_keys`; ``longest``: the longest journey, when known),
     for :func:`cjm_core.path_variants` to count; the first touchpoint then comes from the
     key."""
-    keys, first = {}, {"_first": j._tp.max(where=j.step == 1)}
+    ends = {"_first": j._tp.max(where=j.step == 1), "_last": j._tp.max(where=j.is_last)}
+    keys = {}
     if path_keys is not None:  # the packed steps here; the hash sums of longer paths below
         keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None, 0)
-        first = {}
+        ends = {}  # the first and last touchpoints come from the key
     out = j.group_by(_JOURNEY).agg(
         _start=j[US].min(),
         _end=j[US].max(),
         n_events=j.count(),  # COUNT(*): reads no column
         converted=j._conv.any(),
         value=j.value.sum(where=j._conv),
-        **first,
-        _last=j._tp.max(where=j.is_last),
+        **ends,
         **sets,
         **keys,
     )
     if path_keys is None:
         return out
-    out = out.mutate(_first=first_step(out._pk, path_keys).cast(j._tp.type()))
+    tp_type = j._tp.type()
     packed = layout(path_keys)[1]
+    out = out.mutate(
+        _first=first_step(out._pk, path_keys).cast(tp_type),
+        _last=step_at(out._pk, out.n_events, path_keys).cast(tp_type),  # right up to K steps
+    )
     if longest is not None and longest <= packed:
         return out.mutate(**{k: ibis.literal(v, "int64") for k, v in NO_TAIL.items()})
     # the steps past the packed ones are few (10 events per journey pack 15 steps): their
-    # hash sums come from those rows alone, joined to their journeys (cheaper than two
-    # more sums in the aggregate of every row)
+    # hash sums (and the last touchpoint) come from those rows alone, joined to their
+    # journeys (cheaper than more aggregates of every row)
     long = j.filter(j.step > packed)
     tails = long.group_by(_JOURNEY).agg(
-        **tail_sums(long.step.cast("int64"), long._tp.cast("int64"), path_keys)
+        **tail_sums(long.step.cast("int64"), long._tp.cast("int64"), path_keys),
+        _tail_last=long._tp.max(where=long.is_last),
     )
     joined = out.left_join(tails, _JOURNEY)
-    return joined.select(*out.columns, **{k: joined[k].fill_null(v) for k, v in NO_TAIL.items()})
+    last = ibis.ifelse(joined.n_events <= packed, joined._last, joined._tail_last)
+    return joined.select(
+        *(last.name(c) if c == "_last" else joined[c] for c in out.columns),
+        **{k: joined[k].fill_null(v) for k, v in NO_TAIL.items()},
+    )
 
 
 def _bit(code: ibis.IntegerValue) -> ibis.IntegerValue:

@@ -132,3 +132,11 @@ def first_step(pk: ibis.IntegerValue, n_codes: int) -> ibis.IntegerValue:
     """The code of a path's first step, from its packed steps (see :func:`layout`)."""
     bits, k = layout(n_codes)
     return (pk >> (bits * (k - 1))) & ((1 << bits) - 1)
+
+
+def step_at(pk: ibis.IntegerValue, pos: ibis.IntegerValue, n_codes: int) -> ibis.IntegerValue:
+    """The code of the step at position ``pos`` (1-based) from the packed steps; 0 past the
+    packed ones (see :func:`layout`)."""
+    bits, k = layout(n_codes)
+    shift = ibis.greatest(k - pos.cast("int64"), 0) * bits
+    return ibis.ifelse(pos <= k, (pk >> shift) & ((1 << bits) - 1), 0)
