@@ -20,6 +20,12 @@ Every analysis accepts the result in place of the events, with the same results:
     >>> path_variants(prepared).to_frame()["variant"].tolist()[:2]
     ['website', 'website > call_centre']
 
+On DuckDB the kept table holds each customer id as a 63-bit code (its hash): the two sorts
+that cut journeys and the joins of funnels then carry no text. A second, independent code
+travels through the first sort, so two ids sharing a code are noticed (about one chance in
+10**7 with a billion customers) and the events are kept with their ids instead. The ids come
+back where results show them (the journey table; a customers breakdown is matched by code).
+
 Journeys, path variants, transitions and funnels read the kept table. An analysis asked for
 other journey options (another ``gap``), and the analyses that need columns the coded table
 does not keep (drop-off, loops, KPIs, retention, funnels by an event attribute), read the

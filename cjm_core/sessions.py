@@ -7,7 +7,9 @@ events into journeys with one shared sort. The table is narrow, so sorting and k
 million events is cheap; :func:`cjm_core.prepare_events` keeps it on the engine for several
 analyses to share.
 
-Columns: ``customer_id`` (text), ``_us`` (time, integer microseconds), ``_tp``, ``_ev``
+Columns: ``customer_id`` (text; in the table that :func:`cjm_core.prepare_events` keeps on
+DuckDB, a 63-bit code of the id, see :func:`customer_code`, with ``_mixed`` flagging two
+customers under one code), ``_us`` (time, integer microseconds), ``_tp``, ``_ev``
 (and ``_ch`` when the events have a channel column): codes 1..n in the order of
 :attr:`Sessions.touchpoints` (:attr:`~Sessions.event_types`, :attr:`~Sessions.channels`),
 0 for a missing value; ``_conv`` (a conversion event), ``value``, ``_seq`` (the order of the
