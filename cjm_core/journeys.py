@@ -36,7 +36,7 @@ from .engine import US, Engine
 from .errors import CjmError, UnknownTouchpointError
 from .journey_result import COLUMNS, SEP, Journeys, OnEngine, keep_on_engine
 from .model import JourneyCatalog
-from .path_keys import NO_TAIL, first_step, key_aggregates, layout, step_at, tail_sums
+from .path_keys import NO_TAIL, first_step, layout, packed_key, step_at, tail_sums
 from .sessions import Sessions, sessions
 from .sql_functions import bit_count, bit_or
 
@@ -171,12 +171,12 @@ def _aggregate(
     """One row per journey of the coded journey table ``j``; with ``path_keys`` (the number
     of touchpoint codes) also the key of each journey's touchpoint path (``_pk``, ``_s1``,
     ``_s2``: see :mod:`cjm_core.path_keys`; ``longest``: the longest journey, when known),
-    for :func:`cjm_core.path_variants` to count; the first touchpoint then comes from the
-    key."""
+    for :func:`cjm_core.path_variants` to count; the first and last touchpoints then come
+    from the key."""
     ends = {"_first": j._tp.max(where=j.step == 1), "_last": j._tp.max(where=j.is_last)}
     keys = {}
     if path_keys is not None:  # the packed steps here; the hash sums of longer paths below
-        keys = key_aggregates(j.step.cast("int64"), j._tp.cast("int64"), path_keys, None, 0)
+        keys = packed_key(j.step.cast("int64"), j._tp.cast("int64"), path_keys)
         ends = {}  # the first and last touchpoints come from the key
     out = j.group_by(_JOURNEY).agg(
         _start=j[US].min(),

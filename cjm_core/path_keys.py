@@ -89,22 +89,27 @@ def key_aggregates(
     code: ibis.IntegerValue,
     n_codes: int,
     take: ibis.BooleanValue | None,
-    longest: int | None = None,
 ) -> dict[str, ibis.Value]:
     """The per-journey aggregates ``_pk`` (the first steps, packed) and ``_s1``, ``_s2``
     (hash sums of the later steps) of the steps where ``take`` holds (None: every step);
-    ``pos`` (1-based) and ``code`` (1..n_codes) are int64. ``longest``: the largest
-    position, when known; if no path is longer than the packed steps the sums would be 0,
-    so only ``_pk`` is given (see :data:`NO_TAIL`)."""
+    ``pos`` (1-based) and ``code`` (1..n_codes) are int64."""
+    k = layout(n_codes)[1]
+    tail = pos > k if take is None else take & (pos > k)
+    # the hash only past the K-th step (a CASE: it is not computed on the other rows)
+    return {**packed_key(pos, code, n_codes, take), **tail_sums(pos, code, n_codes, tail)}
+
+
+def packed_key(
+    pos: ibis.IntegerValue,
+    code: ibis.IntegerValue,
+    n_codes: int,
+    take: ibis.BooleanValue | None = None,
+) -> dict[str, ibis.Value]:
+    """The aggregate ``_pk``: the first steps where ``take`` holds (None: every step),
+    packed (see :func:`layout`)."""
     bits, k = layout(n_codes)
     head = pos <= k if take is None else take & (pos <= k)
-    tail = pos > k if take is None else take & (pos > k)
-    out = {"_pk": bit_or(ibis.ifelse(head, code << ((k - pos) * bits), 0).cast("int64"))}
-    if longest is not None and longest <= k:
-        return out
-    # only past the K-th step (a CASE: the hash is not computed on the other rows)
-    out.update(tail_sums(pos, code, n_codes, tail))
-    return out
+    return {"_pk": bit_or(ibis.ifelse(head, code << ((k - pos) * bits), 0).cast("int64"))}
 
 
 def tail_sums(

@@ -149,7 +149,7 @@ def prepare_events(
     coded.table, drop = materialise(eng, coded.table)
     if code and has_mixed_customers(coded):  # two ids share a code: keep the ids
         drop()
-        coded = build(eng, source, gap, split_on_conversion)
+        coded = build(eng, source, gap, split_on_conversion, like=coded)
         coded.table, drop = materialise(eng, coded.table)
     coded.kept = [drop]
     prepared = PreparedEvents(eng, source, coded, gap, split_on_conversion)

@@ -65,10 +65,9 @@ class Sessions:
     #: ``_seq`` numbers each customer's events in journey order (0, 1, ...), so it alone
     #: orders them; otherwise it is the input order, used after the timestamp
     ordinal: bool = False
-    #: ``customer_id`` holds 64-bit codes of the ids (:func:`customer_code`), decoded by
-    #: :meth:`with_ids`; ``source`` is then the events the ids are read from
-    coded_ids: bool = False
-    source: ibis.Table | None = field(default=None, repr=False)
+    #: when ``customer_id`` holds 63-bit codes of the ids (:func:`customer_code`): the events
+    #: whose ids they stand for (:meth:`with_ids` decodes them); None when it holds the ids
+    id_source: ibis.Table | None = field(default=None, repr=False)
     _derived: dict = field(default_factory=dict, repr=False)
 
     def tp_code(self) -> dict[str, int]:
@@ -97,6 +96,11 @@ class Sessions:
             self._derived[name] = table
         return self._derived[name]
 
+    @property
+    def coded_ids(self) -> bool:
+        """Whether ``customer_id`` holds codes of the ids."""
+        return self.id_source is not None
+
     def with_ids(self, t: ibis.Table) -> ibis.Table:
         """``t`` (a table read from this one) with its ``customer_id`` codes replaced by the
         ids again (from a table of the ids and their codes, kept on first use); ``t``
@@ -105,7 +109,8 @@ class Sessions:
             return t
 
         def build() -> ibis.Table:
-            ids = self.source.select(_cid=self.source.customer_id.cast("string")).distinct()
+            ids = self.id_source.select(_cid=self.id_source.customer_id.cast("string"))
+            ids = ids.distinct()
             return ids.mutate(_c=customer_code(ids._cid))
 
         ids = self.derived("customer_ids", build)
@@ -212,7 +217,7 @@ def build(
     ordinal = key != ("ids",) or SEQ not in t.columns
     return Sessions(
         eng, table, counts, touchpoints, event_types, channels, key, ordinal=ordinal,
-        coded_ids=coded_ids, source=t if coded_ids else None,
+        id_source=t if coded_ids else None,
     )  # fmt: skip
 
 

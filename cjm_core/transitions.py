@@ -222,18 +222,9 @@ def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
     conv = g["_conv"].astype(bool)
     into = g[~conv].assign(_from=g["_prev"], _kind=0)
     ends = [
-        g[conv & g["_prev"].notna()]
-        .groupby("_prev", as_index=False)["_last"]
-        .sum()
-        .rename(columns={"_prev": "_from"})
-        .assign(_kind=-1),
-        g[~conv]
-        .groupby("_tp", as_index=False)["_last"]
-        .sum()
-        .rename(columns={"_tp": "_from"})
-        .assign(_kind=-2),
+        _ends(g[conv & g["_prev"].notna()], "_prev", -1),  # from the state before
+        _ends(g[~conv], "_tp", -2),  # from the journey's last state
     ]
-    ends = [e[e["_last"] > 0].rename(columns={"_last": "_count"}) for e in ends]
     marker = {"_from": None, "_tp": None, "_kind": _MARKER, "_median_us": float("nan")}
     marker["_count"] = int(g.loc[g["_prev"].isna(), "_count"].sum())  # the journeys
     columns = ["_from", "_tp", "_kind", "_count", "_median_us"]
@@ -260,6 +251,14 @@ def _first_order_counts(ses: Sessions, codes: StepCodes) -> pd.DataFrame:
             "_median_us": df["_median_us"],
         }
     )
+
+
+def _ends(rows: pd.DataFrame, state: str, kind: int) -> pd.DataFrame:
+    """Journeys ending in the end state ``kind``, counted per ``state`` (the from-state
+    column) from the grouped rows' counts of last events."""
+    out = rows.groupby(state, as_index=False)["_last"].sum()
+    out = out[out["_last"] > 0]
+    return out.rename(columns={state: "_from", "_last": "_count"}).assign(_kind=kind)
 
 
 def _render(counts: pd.DataFrame, order: int, labels: dict[int, str]) -> tuple[pd.DataFrame, int]:
